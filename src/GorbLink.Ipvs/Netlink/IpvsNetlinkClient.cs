@@ -1,0 +1,236 @@
+using System.Net.Sockets;
+using GorbLink.Netlink;
+using GorbLink.Netlink.Generic;
+
+namespace GorbLink.Ipvs.Netlink;
+
+/// <summary>
+/// <see cref="IIpvsClient"/> over generic netlink, in-process. IPVS state belongs to the network namespace the
+/// socket was created in. Every command needs CAP_NET_ADMIN in the initial user namespace, reads included.
+/// </summary>
+public sealed class IpvsNetlinkClient : IIpvsClient
+{
+    private readonly NetlinkConnection _connection;
+    private readonly ushort _familyId;
+
+    private IpvsNetlinkClient(NetlinkConnection connection, GenericNetlinkFamily family)
+    {
+        _connection = connection;
+        _familyId = family.Id;
+        Family = family;
+    }
+
+    public GenericNetlinkFamily Family { get; }
+
+    /// <summary>Opens a generic-netlink socket and resolves the IPVS family.</summary>
+    /// <exception cref="IpvsUnavailableException">The kernel has no IPVS.</exception>
+    /// <exception cref="IpvsPermissionException">No CAP_NET_ADMIN.</exception>
+    public static Task<IpvsNetlinkClient> OpenAsync(CancellationToken cancellationToken = default) =>
+        OpenAsync(NetlinkConnection.ForProtocol(NetlinkConstants.NETLINK_GENERIC), cancellationToken);
+
+    /// <summary>Resolves the IPVS family over <paramref name="connection"/>, which the client then owns.</summary>
+    public static async Task<IpvsNetlinkClient> OpenAsync(NetlinkConnection connection, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var family = await GenericNetlink.ResolveFamilyAsync(connection, IpvsWire.FamilyName, cancellationToken).ConfigureAwait(false);
+            return new IpvsNetlinkClient(connection, family);
+        }
+        catch (GenericNetlinkFamilyNotFoundException e)
+        {
+            connection.Dispose();
+            throw new IpvsUnavailableException(
+                "the kernel has no IPVS: generic netlink family \"IPVS\" is missing. Load the module with `modprobe ip_vs` " +
+                "(in a container, load it on the host: modules cannot be loaded from inside)", e);
+        }
+        catch (NetlinkException e) when (e.Errno is 1 or 13)
+        {
+            connection.Dispose();
+            throw new IpvsPermissionException(IpvsOperationKind.GetInfo, "IPVS", PermissionMessage("open"));
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    public async Task<IReadOnlyList<VirtualServiceStatus>> GetServicesAsync(CancellationToken cancellationToken = default)
+    {
+        var services = new List<VirtualServiceStatus>();
+        await Exchange(IpvsCodec.DumpServices(_familyId), IpvsOperationKind.GetService, "all services",
+            (in NetlinkMessageHeader _, ReadOnlySpan<byte> payload) => services.Add(IpvsCodec.ParseServiceMessage(payload)),
+            cancellationToken).ConfigureAwait(false);
+        return services;
+    }
+
+    public async Task<VirtualServiceStatus?> GetServiceAsync(VirtualServiceKey key, CancellationToken cancellationToken = default)
+    {
+        VirtualServiceStatus? found = null;
+        try
+        {
+            await Exchange(IpvsCodec.GetService(_familyId, key), IpvsOperationKind.GetService, $"service {key}",
+                (in NetlinkMessageHeader _, ReadOnlySpan<byte> payload) => found = IpvsCodec.ParseServiceMessage(payload),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (IpvsException e) when (e.Errno == 3 /* ESRCH */)
+        {
+            return null;
+        }
+        return found;
+    }
+
+    public async Task<IReadOnlyList<DestinationStatus>> GetDestinationsAsync(VirtualServiceKey service, CancellationToken cancellationToken = default)
+    {
+        var destinations = new List<DestinationStatus>();
+        var family = service.Family;
+        await Exchange(IpvsCodec.DumpDests(_familyId, service), IpvsOperationKind.GetDestinations, $"destinations of service {service}",
+            (in NetlinkMessageHeader _, ReadOnlySpan<byte> payload) => destinations.Add(IpvsCodec.ParseDestinationMessage(payload, family)),
+            cancellationToken).ConfigureAwait(false);
+        return destinations;
+    }
+
+    public async Task<IReadOnlyList<VirtualServiceTable>> GetTableAsync(CancellationToken cancellationToken = default)
+    {
+        var services = await GetServicesAsync(cancellationToken).ConfigureAwait(false);
+        var table = new List<VirtualServiceTable>(services.Count);
+        foreach (var service in services)
+        {
+            var destinations = await GetDestinationsAsync(service.Key, cancellationToken).ConfigureAwait(false);
+            table.Add(new VirtualServiceTable(service, destinations));
+        }
+        return table;
+    }
+
+    public Task CreateServiceAsync(VirtualService service, CancellationToken cancellationToken = default) =>
+        Single(new IpvsOperation.CreateService(service), cancellationToken);
+
+    public Task UpdateServiceAsync(VirtualService service, CancellationToken cancellationToken = default) =>
+        Single(new IpvsOperation.UpdateService(service), cancellationToken);
+
+    public Task DeleteServiceAsync(VirtualServiceKey service, CancellationToken cancellationToken = default) =>
+        Single(new IpvsOperation.DeleteService(service), cancellationToken);
+
+    public Task CreateDestinationAsync(VirtualServiceKey service, Destination destination, CancellationToken cancellationToken = default) =>
+        Single(new IpvsOperation.CreateDestination(service, destination), cancellationToken);
+
+    public Task UpdateDestinationAsync(VirtualServiceKey service, Destination destination, CancellationToken cancellationToken = default) =>
+        Single(new IpvsOperation.UpdateDestination(service, destination), cancellationToken);
+
+    public Task DeleteDestinationAsync(VirtualServiceKey service, DestinationKey destination, CancellationToken cancellationToken = default) =>
+        Single(new IpvsOperation.DeleteDestination(service, destination), cancellationToken);
+
+    public async Task<IpvsBatchResult> ExecuteAsync(IReadOnlyList<IpvsOperation> operations, CancellationToken cancellationToken = default)
+    {
+        var requests = new byte[operations.Count][];
+        for (var i = 0; i < operations.Count; i++) requests[i] = Encode(operations[i]);
+        NetlinkAck[] acks;
+        try
+        {
+            acks = await _connection.ExecuteBatchAsync(requests, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NetlinkException e)
+        {
+            throw new IpvsException(IpvsOperationKind.CreateService, $"a batch of {operations.Count} operations", e.Errno,
+                $"IPVS batch of {operations.Count} operations failed: {e.Message}", e.KernelMessage, e);
+        }
+        var failures = new List<IpvsException>();
+        for (var i = 0; i < acks.Length; i++)
+        {
+            if (!acks[i].Succeeded) failures.Add(IpvsErrors.Describe(operations[i], acks[i].Errno, acks[i].KernelMessage));
+        }
+        return new IpvsBatchResult(operations.Count, failures);
+    }
+
+    public async Task<IpvsInfo> GetInfoAsync(CancellationToken cancellationToken = default)
+    {
+        IpvsInfo? info = null;
+        await Exchange(IpvsCodec.GetInfo(_familyId), IpvsOperationKind.GetInfo, "IPVS info",
+            (in NetlinkMessageHeader _, ReadOnlySpan<byte> payload) => info = IpvsCodec.ParseInfo(payload),
+            cancellationToken).ConfigureAwait(false);
+        return info ?? throw new NetlinkProtocolException("GET_INFO answered without a reply message");
+    }
+
+    public async Task<IpvsTimeouts> GetTimeoutsAsync(CancellationToken cancellationToken = default)
+    {
+        IpvsTimeouts? timeouts = null;
+        await Exchange(IpvsCodec.GetConfig(_familyId), IpvsOperationKind.GetConfig, "IPVS timeouts",
+            (in NetlinkMessageHeader _, ReadOnlySpan<byte> payload) => timeouts = IpvsCodec.ParseConfig(payload),
+            cancellationToken).ConfigureAwait(false);
+        return timeouts ?? throw new NetlinkProtocolException("GET_CONFIG answered without a reply message");
+    }
+
+    public Task SetTimeoutsAsync(IpvsTimeouts timeouts, CancellationToken cancellationToken = default) =>
+        Exchange(IpvsCodec.SetConfig(_familyId, timeouts), IpvsOperationKind.SetConfig, "IPVS timeouts", null, cancellationToken);
+
+    public Task ZeroAsync(VirtualServiceKey? service = null, CancellationToken cancellationToken = default) =>
+        Exchange(IpvsCodec.Zero(_familyId, service), IpvsOperationKind.Zero,
+            service is { } key ? $"service {key}" : "all counters", null, cancellationToken);
+
+    public Task FlushAsync(CancellationToken cancellationToken = default) =>
+        Exchange(IpvsCodec.Flush(_familyId), IpvsOperationKind.Flush, "the IPVS table", null, cancellationToken);
+
+    public async Task<IReadOnlyList<SyncDaemon>> GetSyncDaemonsAsync(CancellationToken cancellationToken = default)
+    {
+        var daemons = new List<SyncDaemon>();
+        await Exchange(IpvsCodec.DumpDaemons(_familyId), IpvsOperationKind.GetDaemons, "sync daemons",
+            (in NetlinkMessageHeader _, ReadOnlySpan<byte> payload) =>
+            {
+                if (IpvsCodec.ParseDaemonMessage(payload) is { } daemon) daemons.Add(daemon);
+            }, cancellationToken).ConfigureAwait(false);
+        return daemons;
+    }
+
+    public Task StartSyncDaemonAsync(SyncDaemon daemon, CancellationToken cancellationToken = default) =>
+        Exchange(IpvsCodec.NewDaemon(_familyId, daemon), IpvsOperationKind.StartDaemon,
+            $"{daemon.State.ToString().ToLowerInvariant()} sync daemon on {daemon.Interface}", null, cancellationToken);
+
+    public Task StopSyncDaemonAsync(SyncDaemonState state, CancellationToken cancellationToken = default) =>
+        Exchange(IpvsCodec.DelDaemon(_familyId, state), IpvsOperationKind.StopDaemon,
+            $"{state.ToString().ToLowerInvariant()} sync daemon", null, cancellationToken);
+
+    public ValueTask DisposeAsync()
+    {
+        _connection.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private byte[] Encode(IpvsOperation operation) => operation switch
+    {
+        IpvsOperation.CreateService op => IpvsCodec.NewService(_familyId, op.Service),
+        IpvsOperation.UpdateService op => IpvsCodec.SetService(_familyId, op.Service),
+        IpvsOperation.DeleteService op => IpvsCodec.DelService(_familyId, op.Service),
+        IpvsOperation.CreateDestination op => IpvsCodec.NewDest(_familyId, op.Service, op.Destination),
+        IpvsOperation.UpdateDestination op => IpvsCodec.SetDest(_familyId, op.Service, op.Destination),
+        IpvsOperation.DeleteDestination op => IpvsCodec.DelDest(_familyId, op.Service, op.Destination),
+        _ => throw new ArgumentOutOfRangeException(nameof(operation), operation, "unknown IPVS operation"),
+    };
+
+    private async Task Single(IpvsOperation operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _connection.ExchangeAsync(Encode(operation), operation.Target, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NetlinkException e) when (e is not NetlinkProtocolException && e.Operation == operation.Target)
+        {
+            throw IpvsErrors.Describe(operation, e.Errno, e.KernelMessage, e);
+        }
+    }
+
+    private async Task Exchange(byte[] request, IpvsOperationKind kind, string target, NetlinkReplyHandler? onReply, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _connection.ExchangeAsync(request, target, onReply, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NetlinkException e) when (e is not NetlinkProtocolException && e.Operation == target)
+        {
+            throw IpvsErrors.Describe(kind, target, e.Errno, e.KernelMessage, e);
+        }
+    }
+
+    internal static string PermissionMessage(string verb) =>
+        $"{verb}: permission denied: IPVS needs CAP_NET_ADMIN (run as root, or the container with --cap-add=NET_ADMIN " +
+        "in the host's user namespace)";
+}
