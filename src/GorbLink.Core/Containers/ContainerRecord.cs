@@ -53,6 +53,24 @@ public sealed record ContainerRecord
     public ImmutableArray<ContainerNetwork> Networks { get; init; } = [];
     /// <summary>HostConfig.NetworkMode: "bridge", "host", "none", "container:&lt;id&gt;" or a network name.</summary>
     public string NetworkMode { get; init; } = "bridge";
+    /// <summary>
+    /// Value equality over every field, collections included (the compiler's record equality compares the immutable
+    /// collections by reference), so that re-inspecting an unchanged container is a no-op for <see cref="ContainerStore"/>.
+    /// </summary>
+    public bool Equals(ContainerRecord? other)
+    {
+        if (ReferenceEquals(this, other)) return true;
+        if (other is null) return false;
+        return Id == other.Id && Name == other.Name && Image == other.Image && Lifecycle == other.Lifecycle &&
+               Health == other.Health && NetworkMode == other.NetworkMode && Created == other.Created &&
+               Labels.Count == other.Labels.Count &&
+               Labels.All(kv => other.Labels.TryGetValue(kv.Key, out var v) && v == kv.Value) &&
+               ExposedPorts.SequenceEqual(other.ExposedPorts) &&
+               PublishedPorts.SequenceEqual(other.PublishedPorts) &&
+               Networks.SequenceEqual(other.Networks);
+    }
+
+    public override int GetHashCode() => HashCode.Combine(Id, Name, Image, Lifecycle, Health, NetworkMode, Created);
 
     public string ShortId => Id.Length > 12 ? Id[..12] : Id;
     public override string ToString() => $"container {Name} ({ShortId})";

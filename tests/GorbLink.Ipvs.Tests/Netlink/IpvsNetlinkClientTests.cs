@@ -1,0 +1,88 @@
+using System.Net;
+using GorbLink.Ipvs.Netlink;
+using GorbLink.Netlink;
+using GorbLink.Netlink.Generic;
+using GorbLink.Netlink.Testing;
+
+namespace GorbLink.Ipvs.Tests.Netlink;
+
+/// <summary>Error wording and batching of the client, against a fake kernel.</summary>
+public class IpvsNetlinkClientTests
+{
+    private const ushort IpvsFamilyId = 0x23;
+    private static readonly VirtualServiceKey Web = VirtualServiceKey.For(IpvsProtocol.Tcp, IPAddress.Parse("10.0.0.1"), 80);
+
+    private static async Task<(IpvsNetlinkClient Client, FakeKernel Kernel)> Open(Func<FakeRequest, FakeReply> ipvs)
+    {
+        var kernel = new FakeKernel(r => r.Header.Type == GenericNetlink.ControllerFamilyId ? FamilyReply() : ipvs(r));
+        var client = await IpvsNetlinkClient.OpenAsync(new NetlinkConnection(() => kernel), TestContext.Current.CancellationToken);
+        return (client, kernel);
+    }
+
+    private static FakeReply FamilyReply()
+    {
+        var buffer = new NetlinkBuffer();
+        var writer = new NetlinkWriter(buffer);
+        writer.WriteGenericHeader(GenericNetlink.CTRL_CMD_NEWFAMILY, 2);
+        writer.WriteU16(GenericNetlink.CTRL_ATTR_FAMILY_ID, IpvsFamilyId);
+        writer.WriteString(GenericNetlink.CTRL_ATTR_FAMILY_NAME, "IPVS");
+        return FakeReply.With(buffer.ToArray());
+    }
+
+    [Theory]
+    [InlineData(17, "service tcp 10.0.0.1:80 already exists")]
+    [InlineData(2, "scheduler 'xyz' not found")]
+    [InlineData(1, "IPVS needs CAP_NET_ADMIN")]
+    public async Task CreateServiceErrorsSayWhatIsWrongWithTheService(int errno, string expected)
+    {
+        var (client, _) = await Open(_ => FakeReply.Fail(errno));
+        await using var _c = client;
+        var error = await Assert.ThrowsAnyAsync<IpvsException>(() =>
+            client.CreateServiceAsync(new VirtualService(Web, new VirtualServiceSpec { Scheduler = "xyz" }), TestContext.Current.CancellationToken));
+        Assert.Contains(expected, error.Message);
+        Assert.Equal(errno, error.Errno);
+        Assert.Equal(IpvsOperationKind.CreateService, error.Operation);
+    }
+
+    [Fact]
+    public async Task MissingServiceIsNamedAndGetServiceReturnsNull()
+    {
+        var (client, _) = await Open(_ => FakeReply.Fail(3));
+        await using var _c = client;
+        var error = await Assert.ThrowsAsync<IpvsException>(() => client.DeleteServiceAsync(Web, TestContext.Current.CancellationToken));
+        Assert.Equal("no such service tcp 10.0.0.1:80", error.Message);
+        Assert.Null(await client.GetServiceAsync(Web, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task MissingIpvsFamilyTellsTheUserToLoadTheModule()
+    {
+        var kernel = new FakeKernel(_ => FakeReply.Fail(2));
+        var error = await Assert.ThrowsAsync<IpvsUnavailableException>(() =>
+            IpvsNetlinkClient.OpenAsync(new NetlinkConnection(() => kernel), TestContext.Current.CancellationToken));
+        Assert.Contains("modprobe ip_vs", error.Message);
+    }
+
+    [Fact]
+    public async Task BatchFailureNamesTheObjectThatFailedAndTheRestStillApply()
+    {
+        var failing = new DestinationKey(IPAddress.Parse("10.1.0.2"), 8080);
+        var (client, kernel) = await Open(r =>
+            r.Command == 5 && r.Attributes.IndexOf(new byte[] { 10, 1, 0, 2 }) >= 0 ? FakeReply.Fail(17) : FakeReply.Ack);
+        await using var _c = client;
+        IpvsOperation[] operations =
+        [
+            new IpvsOperation.CreateService(new VirtualService(Web, VirtualServiceSpec.Default)),
+            new IpvsOperation.CreateDestination(Web, new Destination(new DestinationKey(IPAddress.Parse("10.1.0.1"), 8080), DestinationSpec.Default)),
+            new IpvsOperation.CreateDestination(Web, new Destination(failing, DestinationSpec.Default)),
+            new IpvsOperation.CreateDestination(Web, new Destination(new DestinationKey(IPAddress.Parse("10.1.0.3"), 8080), DestinationSpec.Default)),
+        ];
+
+        var result = await client.ExecuteAsync(operations, TestContext.Current.CancellationToken);
+
+        var failure = Assert.Single(result.Failures);
+        Assert.Equal("destination 10.1.0.2:8080 of service tcp 10.0.0.1:80 already exists", failure.Message);
+        Assert.Equal(5, kernel.Requests.Count); // family lookup + 4, in order
+        Assert.Throws<IpvsException>(result.ThrowIfFailed);
+    }
+}
