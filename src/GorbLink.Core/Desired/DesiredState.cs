@@ -1,0 +1,121 @@
+using GorbLink.Core.Containers;
+using GorbLink.Core.Labels;
+using GorbLink.Ipvs;
+
+namespace GorbLink.Core.Desired;
+
+/// <summary>A destination within a virtual service: the key of per-destination facts.</summary>
+public readonly record struct DestinationRef(VirtualServiceKey Service, DestinationKey Destination)
+{
+    public override string ToString() => $"{Destination} of {Service}";
+}
+
+/// <summary>The container behind a desired destination, as it was when the state was computed.</summary>
+/// <param name="Draining">
+/// The container is stopping, paused, restarting or unhealthy: the destination is desired with weight 0 so that
+/// existing connections finish; the reconciler's drain tracker decides when it goes.
+/// </param>
+public sealed record DestinationOwner(
+    string ContainerId,
+    string ContainerName,
+    ContainerHealth Health,
+    ContainerLifecycle Lifecycle,
+    bool Draining)
+{
+    public string ShortId => ContainerId.Length > 12 ? ContainerId[..12] : ContainerId;
+    public override string ToString() => $"container {ContainerName} ({ShortId})";
+}
+
+/// <summary>A desired service's name and the container whose labels set its scheduler, flags and persistence.</summary>
+public sealed record ServiceInfo(string Name, string HolderId, string HolderName);
+
+/// <summary>What a conflict refused.</summary>
+public enum ConflictKind
+{
+    /// <summary>The VIP:port/protocol belongs to a service of another name.</summary>
+    ServiceName,
+    /// <summary>Same service, but scheduler, flags or persistence differ from the holder's.</summary>
+    ServiceSettings,
+    /// <summary>Another container already supplies this address:port to the service.</summary>
+    DuplicateDestination,
+}
+
+/// <summary>A container refused because another container holds what it claims. The refused container contributes nothing.</summary>
+public sealed record ConflictError(
+    ConflictKind Kind,
+    VirtualServiceKey Service,
+    string ContainerId,
+    string ContainerName,
+    string HolderId,
+    string HolderName,
+    string Detail)
+{
+    private static string Short(string id) => id.Length > 12 ? id[..12] : id;
+
+    public string Message =>
+        $"container {ContainerName} ({Short(ContainerId)}): refused: {Detail}, held by container {HolderName} ({Short(HolderId)})";
+
+    public override string ToString() => Message;
+}
+
+/// <summary>
+/// The virtual services the containers ask for, computed from scratch by <see cref="DesiredStateBuilder"/>:
+/// services sorted by key (<see cref="KeyOrder"/>), destinations sorted by key, plus who each destination belongs to.
+/// </summary>
+public sealed class DesiredState
+{
+    // Plain dictionaries: a state lives for one reconcile pass, so Frozen* construction cost would not pay off.
+    private readonly Dictionary<VirtualServiceKey, DesiredService> _byKey;
+    private readonly HashSet<string> _containerIds;
+
+    internal DesiredState(
+        IReadOnlyList<DesiredService> services,
+        Dictionary<VirtualServiceKey, ServiceInfo> serviceInfo,
+        Dictionary<DestinationRef, DestinationOwner> owners,
+        IReadOnlyList<LabelError> errors,
+        IReadOnlyList<ConflictError> conflicts)
+    {
+        Services = services;
+        ServiceInfo = serviceInfo;
+        Owners = owners;
+        Errors = errors;
+        Conflicts = conflicts;
+        _byKey = new Dictionary<VirtualServiceKey, DesiredService>(services.Count);
+        foreach (var s in services) _byKey.Add(s.Key, s);
+        _containerIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var owner in owners.Values) _containerIds.Add(owner.ContainerId);
+    }
+
+    public static DesiredState Empty { get; } = new(
+        [],
+        [],
+        [],
+        [],
+        []);
+
+    /// <summary>Sorted by key; each has at least one destination. Draining destinations are included with weight 0.</summary>
+    public IReadOnlyList<DesiredService> Services { get; }
+
+    /// <summary>Name and holder of every service in <see cref="Services"/>.</summary>
+    public IReadOnlyDictionary<VirtualServiceKey, ServiceInfo> ServiceInfo { get; }
+
+    /// <summary>The container behind every destination in <see cref="Services"/>.</summary>
+    public IReadOnlyDictionary<DestinationRef, DestinationOwner> Owners { get; }
+
+    /// <summary>Containers whose labels are wrong; each one line, sorted by container name and id.</summary>
+    public IReadOnlyList<LabelError> Errors { get; }
+
+    /// <summary>Containers refused because another one holds what they claim.</summary>
+    public IReadOnlyList<ConflictError> Conflicts { get; }
+
+    public DesiredService? Find(VirtualServiceKey key) => _byKey.GetValueOrDefault(key);
+
+    /// <summary>True when the container supplies at least one destination (draining ones included).</summary>
+    public bool Contains(string containerId) => _containerIds.Contains(containerId);
+
+    public DestinationOwner? OwnerOf(VirtualServiceKey service, DestinationKey destination) =>
+        Owners.GetValueOrDefault(new DestinationRef(service, destination));
+
+    public bool IsDraining(VirtualServiceKey service, DestinationKey destination) =>
+        OwnerOf(service, destination)?.Draining == true;
+}
