@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Net;
 using Docker.DotNet.Models;
 using GorbLink.Core.Containers;
+using DockerPortBinding = Docker.DotNet.Models.PortBinding;
+using PortBinding = GorbLink.Core.Containers.PortBinding;
 
 namespace GorbLink.Docker;
 
@@ -149,10 +151,10 @@ public static class ContainerMapper
     /// not published. HostIp "" means 0.0.0.0. The 0.0.0.0 and :: bindings Docker makes for one <c>-p</c> are both
     /// kept (Core merges them per address family).
     /// </summary>
-    public static ImmutableArray<Core.Containers.PortBinding> MapPublishedPorts(IDictionary<string, IList<Docker.DotNet.Models.PortBinding>>? ports)
+    public static ImmutableArray<PortBinding> MapPublishedPorts(IDictionary<string, IList<DockerPortBinding>>? ports)
     {
         if (ports is null || ports.Count == 0) return [];
-        var result = new List<Core.Containers.PortBinding>();
+        var result = new List<PortBinding>();
         foreach (var (key, bindings) in ports)
         {
             if (bindings is null || !TryParsePortKey(key, out var containerPort, out var protocol)) continue;
@@ -163,7 +165,7 @@ public static class ContainerMapper
                 IPAddress hostAddress;
                 if (string.IsNullOrEmpty(binding.HostIP)) hostAddress = IPAddress.Any;
                 else if (!IPAddress.TryParse(binding.HostIP.Trim('[', ']'), out hostAddress!)) continue;
-                var candidate = new Core.Containers.PortBinding(containerPort, protocol, hostAddress, hostPort);
+                var candidate = new PortBinding(containerPort, protocol, hostAddress, hostPort);
                 if (!result.Contains(candidate)) result.Add(candidate);
             }
         }

@@ -12,6 +12,8 @@ public static class KernelIpvs
 {
     public static async Task<IpvsNetlinkClient> OpenCleanAsync()
     {
+        if (!File.Exists("/proc/net/ip_vs") && Environment.GetEnvironmentVariable("GORBLINK_REQUIRE_KERNEL") == "1")
+            Assert.Fail("GORBLINK_REQUIRE_KERNEL=1 but this kernel has no IPVS (/proc/net/ip_vs is absent)");
         if (!File.Exists("/proc/net/ip_vs"))
             Assert.Skip("this kernel has no IPVS (/proc/net/ip_vs is absent): the kernel suite runs inside tests/vm/run");
         var client = await IpvsNetlinkClient.OpenAsync(TestContext.Current.CancellationToken);

@@ -68,7 +68,7 @@ public class ServiceTests
         Assert.Contains("-A -u 10.0.0.2:53 -s rr -o", save);
         Assert.Contains("-A --sctp-service 10.0.0.3:3868 -s rr", save);
         Assert.Contains("-A -f 7 -s wlc", save);
-        Assert.Contains("-A -f 8 -s wlc -6", save);
+        Assert.Contains("-A -f 8 -6 -s wlc", save);
         Assert.Contains("-A -t [fd00::1]:443 -s rr -p 120 -M 64", save);
     }
 
@@ -80,7 +80,7 @@ public class ServiceTests
         var sh = new VirtualService(key, new VirtualServiceSpec { Scheduler = "sh", Flags = ServiceFlags.Sched1 | ServiceFlags.Sched2, PersistenceTimeout = 300, NetmaskPrefixLength = 24 });
         await ipvs.CreateServiceAsync(sh, Ct);
         Assert.Equal(sh, (await ipvs.GetServiceAsync(key, Ct))!.Service);
-        Assert.Contains("-A -t 10.0.0.1:80 -s sh -b sh-fallback,sh-port -p 300 -M 255.255.255.0", KernelIpvs.IpvsadmSave());
+        Assert.Contains("-A -t 10.0.0.1:80 -s sh -p 300 -M 255.255.255.0 -b sh-fallback,sh-port", KernelIpvs.IpvsadmSave());
 
         var mh = sh with { Spec = new VirtualServiceSpec { Scheduler = "mh", Flags = ServiceFlags.Sched2 } };
         await ipvs.UpdateServiceAsync(mh, Ct);

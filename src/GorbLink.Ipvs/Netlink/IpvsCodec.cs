@@ -269,7 +269,8 @@ internal static class IpvsCodec
         var spec = new VirtualServiceSpec
         {
             Scheduler = scheduler,
-            Flags = (ServiceFlags)flags & ~ServiceFlags.Hashed,
+            // Persistent is carried by PersistenceTimeout in the model; Hashed is the kernel's own.
+            Flags = (ServiceFlags)flags & ~(ServiceFlags.Hashed | ServiceFlags.Persistent),
             PersistenceTimeout = ((ServiceFlags)flags).HasFlag(ServiceFlags.Persistent) ? timeout : 0,
             NetmaskPrefixLength = ParseNetmask(family, netmask),
             PersistenceEngine = string.IsNullOrEmpty(engine) ? null : engine,

@@ -139,7 +139,7 @@ public class IpvsCodecTests
         var status = IpvsCodec.ParseServiceMessage(buffer.WrittenSpan);
 
         Assert.Equal(VirtualServiceKey.For(IpvsProtocol.Udp, IPAddress.Parse("192.168.1.1"), 53), status.Key);
-        Assert.Equal(new VirtualServiceSpec { Scheduler = "rr", Flags = ServiceFlags.Persistent, PersistenceTimeout = 60 }, status.Service.Spec);
+        Assert.Equal(new VirtualServiceSpec { Scheduler = "rr", PersistenceTimeout = 60 }, status.Service.Spec);
         Assert.Equal(5_000_000_000ul, status.Stats.Connections);
         Assert.Equal(123ul, status.Stats.InBytes);
     }
