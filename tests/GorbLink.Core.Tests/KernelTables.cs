@@ -15,10 +15,10 @@ internal static class KernelTables
     public static Destination Dest(string address, ushort port, DestinationSpec? spec = null) =>
         new(new DestinationKey(IPAddress.Parse(address), port), spec ?? DestinationSpec.Default);
 
-    public static DesiredService Desired(VirtualServiceKey key, VirtualServiceSpec? spec, params Destination[] destinations) =>
+    public static DesiredService Service(VirtualServiceKey key, VirtualServiceSpec? spec, params Destination[] destinations) =>
         new(new VirtualService(key, spec ?? VirtualServiceSpec.Default), destinations);
 
-    public static DesiredService Desired(VirtualServiceKey key, params Destination[] destinations) => Desired(key, null, destinations);
+    public static DesiredService Service(VirtualServiceKey key, params Destination[] destinations) => Service(key, null, destinations);
 
     /// <summary>The table exactly as desired, with no readback changes.</summary>
     public static VirtualServiceTable Table(DesiredService service) => new(

@@ -40,7 +40,10 @@ public enum ConflictKind
     DuplicateDestination,
 }
 
-/// <summary>A container refused because another container holds what it claims. The refused container contributes nothing.</summary>
+/// <summary>
+/// A container refused because another container holds what it claims. The refused container contributes nothing.
+/// <paramref name="Detail"/> is the whole reason, naming the holder.
+/// </summary>
 public sealed record ConflictError(
     ConflictKind Kind,
     VirtualServiceKey Service,
@@ -50,10 +53,10 @@ public sealed record ConflictError(
     string HolderName,
     string Detail)
 {
-    private static string Short(string id) => id.Length > 12 ? id[..12] : id;
+    public string ShortId => ContainerId.Length > 12 ? ContainerId[..12] : ContainerId;
 
-    public string Message =>
-        $"container {ContainerName} ({Short(ContainerId)}): refused: {Detail}, held by container {HolderName} ({Short(HolderId)})";
+    /// <summary>e.g. <c>container web-2 (…): refused: tcp 10.0.0.1:80 is held by container web-1 (…) for service "web" with scheduler wrr; this container asks for scheduler rr</c>.</summary>
+    public string Message => $"container {ContainerName} ({ShortId}): refused: {Detail}";
 
     public override string ToString() => Message;
 }

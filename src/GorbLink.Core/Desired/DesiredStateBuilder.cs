@@ -180,40 +180,51 @@ public sealed class DesiredStateBuilder
         foreach (var e in intent.Endpoints)
         {
             if (!services.TryGetValue(e.Service, out var acc)) continue;
-            var holder = acc.Holder;
-            if (!string.Equals(holder.ServiceName, intent.ServiceName, StringComparison.Ordinal))
+            var holder = acc.Holder.Container;
+            var held = $"{e.Service} is held by {holder} for service \"{acc.Holder.ServiceName}\"";
+            if (!string.Equals(acc.Holder.ServiceName, intent.ServiceName, StringComparison.Ordinal))
             {
-                return new ConflictError(ConflictKind.ServiceName, e.Service, c.Id, c.Name, holder.Container.Id,
-                    holder.Container.Name,
-                    $"{e.Service} belongs to service \"{holder.ServiceName}\", this container names service \"{intent.ServiceName}\"");
+                return new ConflictError(ConflictKind.ServiceName, e.Service, c.Id, c.Name, holder.Id, holder.Name,
+                    $"{held}; this container names service \"{intent.ServiceName}\"");
             }
             if (acc.Service.Spec != intent.ServiceSpec)
             {
-                return new ConflictError(ConflictKind.ServiceSettings, e.Service, c.Id, c.Name, holder.Container.Id,
-                    holder.Container.Name,
-                    $"service \"{holder.ServiceName}\" at {e.Service} has {Describe(acc.Service.Spec, intent.ServiceSpec)}");
+                var (theirs, mine) = Describe(acc.Service.Spec, intent.ServiceSpec);
+                return new ConflictError(ConflictKind.ServiceSettings, e.Service, c.Id, c.Name, holder.Id, holder.Name,
+                    $"{held} with {theirs}; this container asks for {mine}");
             }
             if (acc.Has(e.Destination, out var owner))
             {
                 return new ConflictError(ConflictKind.DuplicateDestination, e.Service, c.Id, c.Name, owner!.ContainerId,
-                    owner.ContainerName, $"destination {e.Destination} of service \"{holder.ServiceName}\" at {e.Service} is taken");
+                    owner.ContainerName,
+                    $"destination {e.Destination} of {e.Service} (service \"{acc.Holder.ServiceName}\") already comes from {owner}");
             }
         }
         return null;
     }
 
-    /// <summary>"scheduler wrr, this container asks for rr; ..." for the settings that differ.</summary>
-    private static string Describe(VirtualServiceSpec held, VirtualServiceSpec asked)
+    /// <summary>The settings that differ, as the holder has them and as the refused container asks for them.</summary>
+    private static (string Held, string Asked) Describe(VirtualServiceSpec held, VirtualServiceSpec asked)
     {
-        var parts = new List<string>(3);
+        var theirs = new List<string>(3);
+        var mine = new List<string>(3);
         if (held.Scheduler != asked.Scheduler)
-            parts.Add($"scheduler {held.Scheduler} where this container asks for {asked.Scheduler}");
+        {
+            theirs.Add($"scheduler {held.Scheduler}");
+            mine.Add($"scheduler {asked.Scheduler}");
+        }
         if (held.Flags != asked.Flags)
-            parts.Add($"flags {FlagWords(held)} where this container asks for {FlagWords(asked)}");
+        {
+            theirs.Add($"flags {FlagWords(held)}");
+            mine.Add($"flags {FlagWords(asked)}");
+        }
         if (held.PersistenceTimeout != asked.PersistenceTimeout)
-            parts.Add($"persistence {Seconds(held.PersistenceTimeout)} where this container asks for {Seconds(asked.PersistenceTimeout)}");
-        if (parts.Count == 0) parts.Add("other settings"); // netmask or engine: not set from labels today
-        return string.Join("; ", parts);
+        {
+            theirs.Add($"persistence {Seconds(held.PersistenceTimeout)}");
+            mine.Add($"persistence {Seconds(asked.PersistenceTimeout)}");
+        }
+        if (theirs.Count == 0) return ("other settings", "different ones"); // netmask or engine: not set from labels today
+        return (string.Join(" and ", theirs), string.Join(" and ", mine));
     }
 
     private static string FlagWords(VirtualServiceSpec spec)

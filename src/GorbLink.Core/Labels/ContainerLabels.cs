@@ -550,15 +550,15 @@ public static class ContainerLabels
         return false;
     }
 
-    /// <summary>Plain decimal digits only: no sign, no spaces, no hex; at most 10 digits.</summary>
+    /// <summary>Plain decimal digits only: no sign, no spaces, no hex. Too many digits saturate, so they read as out of range.</summary>
     private static bool TryParseDigits(ReadOnlySpan<char> text, out ulong value)
     {
         value = 0;
-        if (text.IsEmpty || text.Length > 10) return false;
+        if (text.IsEmpty) return false;
         foreach (var ch in text)
         {
             if (ch is < '0' or > '9') return false;
-            value = value * 10 + (ulong)(ch - '0');
+            value = value > (ulong.MaxValue - 9) / 10 ? ulong.MaxValue : value * 10 + (ulong)(ch - '0');
         }
         return true;
     }

@@ -17,7 +17,7 @@ public sealed class IpvsPlannerTests
 
     private static readonly VirtualServiceKey Web = Tcp("10.0.0.1", 80);
     private static readonly VirtualServiceKey Dns = Udp("10.0.0.1", 53);
-    private static readonly DesiredService WebTwoBackends = Desired(Web, Dest("10.1.0.1", 8080), Dest("10.1.0.2", 8080));
+    private static readonly DesiredService WebTwoBackends = Service(Web, Dest("10.1.0.1", 8080), Dest("10.1.0.2", 8080));
     private static readonly DestinationSpec Gue6080 = new() { Forward = ForwardMethod.Tunnel, TunnelType = TunnelType.Gue, TunnelPort = 6080 };
 
     private static readonly Dictionary<string, PlannerCase> Cases = new()
@@ -32,7 +32,7 @@ public sealed class IpvsPlannerTests
             ]),
 
         ["create describes non-default settings"] = new(
-            [Desired(Web, new VirtualServiceSpec { Scheduler = "sh", Flags = ServiceFlags.Sched2 | ServiceFlags.Persistent, PersistenceTimeout = 300, NetmaskPrefixLength = 24, PersistenceEngine = "sip" },
+            [Service(Web, new VirtualServiceSpec { Scheduler = "sh", Flags = ServiceFlags.Sched2 | ServiceFlags.Persistent, PersistenceTimeout = 300, NetmaskPrefixLength = 24, PersistenceEngine = "sip" },
                 Dest("10.1.0.1", 8080, Gue6080 with { UpperThreshold = 10, LowerThreshold = 5, TunnelFlags = TunnelFlags.Checksum }))],
             [],
             [
@@ -43,74 +43,74 @@ public sealed class IpvsPlannerTests
         ["desired equals actual"] = new([WebTwoBackends], Tables(WebTwoBackends), []),
 
         ["kernel readback of a persistent sh service is not a change"] = new(
-            [Desired(Web, new VirtualServiceSpec { Scheduler = "sh", Flags = ServiceFlags.Sched1 | ServiceFlags.Sched2, PersistenceTimeout = 300 }, Dest("10.1.0.1", 8080))],
-            [Readback(Desired(Web, new VirtualServiceSpec { Scheduler = "sh", Flags = ServiceFlags.Sched1 | ServiceFlags.Sched2, PersistenceTimeout = 300 }, Dest("10.1.0.1", 8080)))],
+            [Service(Web, new VirtualServiceSpec { Scheduler = "sh", Flags = ServiceFlags.Sched1 | ServiceFlags.Sched2, PersistenceTimeout = 300 }, Dest("10.1.0.1", 8080))],
+            [Readback(Service(Web, new VirtualServiceSpec { Scheduler = "sh", Flags = ServiceFlags.Sched1 | ServiceFlags.Sched2, PersistenceTimeout = 300 }, Dest("10.1.0.1", 8080)))],
             []),
 
         ["kernel readback of an IPv6 service with a default netmask is not a change"] = new(
-            [Desired(Tcp("2001:db8::1", 443), Dest("2001:db8::10", 8443))],
-            [Readback(Desired(Tcp("2001:db8::1", 443), Dest("2001:db8::10", 8443)))],
+            [Service(Tcp("2001:db8::1", 443), Dest("2001:db8::10", 8443))],
+            [Readback(Service(Tcp("2001:db8::1", 443), Dest("2001:db8::10", 8443)))],
             []),
 
         ["Local forwarding reported for a local destination is not a change"] = new(
-            [Desired(Web, Dest("127.0.0.1", 8080), Dest("10.1.0.2", 8080, new DestinationSpec { Forward = ForwardMethod.DirectRoute }))],
-            [Readback(Desired(Web, Dest("127.0.0.1", 8080, new DestinationSpec { Forward = ForwardMethod.Local }),
+            [Service(Web, Dest("127.0.0.1", 8080), Dest("10.1.0.2", 8080, new DestinationSpec { Forward = ForwardMethod.DirectRoute }))],
+            [Readback(Service(Web, Dest("127.0.0.1", 8080, new DestinationSpec { Forward = ForwardMethod.Local }),
                 Dest("10.1.0.2", 8080, new DestinationSpec { Forward = ForwardMethod.Local })))],
             []),
 
         ["tunnel settings of a non-tunnel destination, and the port of a non-GUE tunnel, are not compared"] = new(
-            [Desired(Web, Dest("10.1.0.1", 8080), Dest("10.1.0.2", 8080, new DestinationSpec { Forward = ForwardMethod.Tunnel }))],
-            [Readback(Desired(Web, Dest("10.1.0.1", 8080, new DestinationSpec { TunnelType = TunnelType.Gue, TunnelPort = 6080 }),
+            [Service(Web, Dest("10.1.0.1", 8080), Dest("10.1.0.2", 8080, new DestinationSpec { Forward = ForwardMethod.Tunnel }))],
+            [Readback(Service(Web, Dest("10.1.0.1", 8080, new DestinationSpec { TunnelType = TunnelType.Gue, TunnelPort = 6080 }),
                 Dest("10.1.0.2", 8080, new DestinationSpec { Forward = ForwardMethod.Tunnel, TunnelPort = 9 })))],
             []),
 
         ["weight change updates the destination"] = new(
-            [Desired(Web, Dest("10.1.0.1", 8080, new DestinationSpec { Weight = 5 }), Dest("10.1.0.2", 8080))],
+            [Service(Web, Dest("10.1.0.1", 8080, new DestinationSpec { Weight = 5 }), Dest("10.1.0.2", 8080))],
             [Readback(WebTwoBackends)],
             ["~ destination 10.1.0.1:8080 of service tcp 10.0.0.1:80: weight 1 -> 5"]),
 
         ["every destination setting change is listed"] = new(
-            [Desired(Web, Dest("10.1.0.1", 8080, Gue6080 with { TunnelPort = 6081, TunnelFlags = TunnelFlags.RemoteChecksum, UpperThreshold = 100, LowerThreshold = 10 }),
+            [Service(Web, Dest("10.1.0.1", 8080, Gue6080 with { TunnelPort = 6081, TunnelFlags = TunnelFlags.RemoteChecksum, UpperThreshold = 100, LowerThreshold = 10 }),
                 Dest("10.1.0.2", 8080, new DestinationSpec { Forward = ForwardMethod.DirectRoute }))],
-            [Readback(Desired(Web, Dest("10.1.0.1", 8080, Gue6080), Dest("10.1.0.2", 8080)))],
+            [Readback(Service(Web, Dest("10.1.0.1", 8080, Gue6080), Dest("10.1.0.2", 8080)))],
             [
                 "~ destination 10.1.0.1:8080 of service tcp 10.0.0.1:80: upperThreshold 0 -> 100, lowerThreshold 0 -> 10, tunnelPort 6080 -> 6081, tunnelFlags none -> remcsum",
                 "~ destination 10.1.0.2:8080 of service tcp 10.0.0.1:80: forward nat -> dr",
             ]),
 
         ["tunnel type change"] = new(
-            [Desired(Web, Dest("10.1.0.1", 8080, Gue6080))],
-            [Readback(Desired(Web, Dest("10.1.0.1", 8080, new DestinationSpec { Forward = ForwardMethod.Tunnel })))],
+            [Service(Web, Dest("10.1.0.1", 8080, Gue6080))],
+            [Readback(Service(Web, Dest("10.1.0.1", 8080, new DestinationSpec { Forward = ForwardMethod.Tunnel })))],
             ["~ destination 10.1.0.1:8080 of service tcp 10.0.0.1:80: tunnel ipip -> gue, tunnelPort 0 -> 6080"]),
 
         ["spec change updates the service in place"] = new(
-            [Desired(Web, new VirtualServiceSpec { Scheduler = "rr", PersistenceTimeout = 300, Flags = ServiceFlags.Persistent }, Dest("10.1.0.1", 8080), Dest("10.1.0.2", 8080))],
+            [Service(Web, new VirtualServiceSpec { Scheduler = "rr", PersistenceTimeout = 300, Flags = ServiceFlags.Persistent }, Dest("10.1.0.1", 8080), Dest("10.1.0.2", 8080))],
             [Readback(WebTwoBackends)],
             ["~ service tcp 10.0.0.1:80: scheduler wrr -> rr, persistence 0 -> 300"]),
 
         ["flags, netmask and persistence engine changes"] = new(
-            [Desired(Web, new VirtualServiceSpec { Scheduler = "sh", Flags = ServiceFlags.Sched2 | ServiceFlags.OnePacket, PersistenceTimeout = 60, NetmaskPrefixLength = 24, PersistenceEngine = "sip" })],
-            [Readback(Desired(Web, new VirtualServiceSpec { Scheduler = "sh", PersistenceTimeout = 60 }))],
+            [Service(Web, new VirtualServiceSpec { Scheduler = "sh", Flags = ServiceFlags.Sched2 | ServiceFlags.OnePacket, PersistenceTimeout = 60, NetmaskPrefixLength = 24, PersistenceEngine = "sip" })],
+            [Readback(Service(Web, new VirtualServiceSpec { Scheduler = "sh", PersistenceTimeout = 60 }))],
             ["~ service tcp 10.0.0.1:80: flags none -> sh-port,one-packet, netmask 255.255.255.255 -> 255.255.255.0, pe none -> sip"]),
 
         ["destination removal"] = new(
-            [Desired(Web, Dest("10.1.0.1", 8080))],
+            [Service(Web, Dest("10.1.0.1", 8080))],
             [Readback(WebTwoBackends)],
             ["- destination 10.1.0.2:8080 of service tcp 10.0.0.1:80"]),
 
         ["services not desired are left alone without prune"] = new(
             [WebTwoBackends],
-            [Readback(WebTwoBackends), Readback(Desired(Dns, Dest("10.1.0.9", 53)))],
+            [Readback(WebTwoBackends), Readback(Service(Dns, Dest("10.1.0.9", 53)))],
             []),
 
         ["prune deletes only owned services"] = new(
             [WebTwoBackends],
             [
-                Readback(Desired(Tcp("192.168.1.1", 80))),
+                Readback(Service(Tcp("192.168.1.1", 80))),
                 Readback(WebTwoBackends),
-                Readback(Desired(Tcp("10.0.0.3", 80), Dest("10.1.0.9", 80))),
-                Readback(Desired(Dns)),
-                Readback(Desired(Fwmark(5))),
+                Readback(Service(Tcp("10.0.0.3", 80), Dest("10.1.0.9", 80))),
+                Readback(Service(Dns)),
+                Readback(Service(Fwmark(5))),
             ],
             [
                 "- service tcp 10.0.0.3:80",
@@ -120,16 +120,16 @@ public sealed class IpvsPlannerTests
 
         ["prune without an owner filter deletes every service not desired"] = new(
             [],
-            [Readback(Desired(Fwmark(5))), Readback(WebTwoBackends)],
+            [Readback(Service(Fwmark(5))), Readback(WebTwoBackends)],
             ["- service tcp 10.0.0.1:80", "- service fwmark 5 (inet)"],
             new IpvsPlannerOptions { Prune = true }),
 
         ["fwmark service"] = new(
             [
-                Desired(Fwmark(7), new VirtualServiceSpec { Scheduler = "rr" }, Dest("10.1.0.1", 0, new DestinationSpec { Forward = ForwardMethod.DirectRoute, Weight = 3 })),
-                Desired(Fwmark(8, AddressFamily.InterNetworkV6), Dest("2001:db8::10", 0, new DestinationSpec { Forward = ForwardMethod.DirectRoute })),
+                Service(Fwmark(7), new VirtualServiceSpec { Scheduler = "rr" }, Dest("10.1.0.1", 0, new DestinationSpec { Forward = ForwardMethod.DirectRoute, Weight = 3 })),
+                Service(Fwmark(8, AddressFamily.InterNetworkV6), Dest("2001:db8::10", 0, new DestinationSpec { Forward = ForwardMethod.DirectRoute })),
             ],
-            [Readback(Desired(Fwmark(7), new VirtualServiceSpec { Scheduler = "rr" }, Dest("10.1.0.1", 0, new DestinationSpec { Forward = ForwardMethod.DirectRoute })))],
+            [Readback(Service(Fwmark(7), new VirtualServiceSpec { Scheduler = "rr" }, Dest("10.1.0.1", 0, new DestinationSpec { Forward = ForwardMethod.DirectRoute })))],
             [
                 "+ service fwmark 8 (inet6) (wrr)",
                 "~ destination 10.1.0.1:0 of service fwmark 7 (inet): weight 1 -> 3",
@@ -137,27 +137,27 @@ public sealed class IpvsPlannerTests
             ]),
 
         ["IPv6 service"] = new(
-            [Desired(Tcp("2001:db8::1", 443), new VirtualServiceSpec { PersistenceTimeout = 300, NetmaskPrefixLength = 64 }, Dest("2001:db8::10", 8443), Dest("2001:db8::11", 8443))],
-            [Readback(Desired(Tcp("2001:db8::1", 443), new VirtualServiceSpec { PersistenceTimeout = 300 }, Dest("2001:db8::10", 8443)))],
+            [Service(Tcp("2001:db8::1", 443), new VirtualServiceSpec { PersistenceTimeout = 300, NetmaskPrefixLength = 64 }, Dest("2001:db8::10", 8443), Dest("2001:db8::11", 8443))],
+            [Readback(Service(Tcp("2001:db8::1", 443), new VirtualServiceSpec { PersistenceTimeout = 300 }, Dest("2001:db8::10", 8443)))],
             [
                 "~ service tcp [2001:db8::1]:443: netmask /128 -> /64",
                 "+ destination [2001:db8::11]:8443 of service tcp [2001:db8::1]:443 (nat, weight 1)",
             ]),
 
         ["IPv6 destination of an IPv4 tunnel service"] = new(
-            [Desired(Web, Dest("2001:db8::10", 80, new DestinationSpec { Forward = ForwardMethod.Tunnel }))],
-            [Readback(Desired(Web))],
+            [Service(Web, Dest("2001:db8::10", 80, new DestinationSpec { Forward = ForwardMethod.Tunnel }))],
+            [Readback(Service(Web))],
             ["+ destination [2001:db8::10]:80 of service tcp 10.0.0.1:80 (tunnel ipip, weight 1)"]),
 
         ["ordering: destination deletes, service writes, destination writes, service deletes"] = new(
             [
-                Desired(Tcp("10.0.0.9", 80), Dest("10.1.0.9", 80)),
-                Desired(Web, new VirtualServiceSpec { Scheduler = "lc" }, Dest("10.1.0.1", 8080, new DestinationSpec { Weight = 2 }), Dest("10.1.0.3", 8080)),
-                Desired(Tcp("10.0.0.2", 80), Dest("10.1.0.5", 80), Dest("10.1.0.4", 80)),
+                Service(Tcp("10.0.0.9", 80), Dest("10.1.0.9", 80)),
+                Service(Web, new VirtualServiceSpec { Scheduler = "lc" }, Dest("10.1.0.1", 8080, new DestinationSpec { Weight = 2 }), Dest("10.1.0.3", 8080)),
+                Service(Tcp("10.0.0.2", 80), Dest("10.1.0.5", 80), Dest("10.1.0.4", 80)),
             ],
             [
-                Readback(Desired(Dns, Dest("10.1.0.7", 53))),
-                Readback(Desired(Web, Dest("10.1.0.2", 8080), Dest("10.1.0.1", 8080), Dest("10.1.0.0", 8080))),
+                Readback(Service(Dns, Dest("10.1.0.7", 53))),
+                Readback(Service(Web, Dest("10.1.0.2", 8080), Dest("10.1.0.1", 8080), Dest("10.1.0.0", 8080))),
             ],
             [
                 "- destination 10.1.0.0:8080 of service tcp 10.0.0.1:80",
@@ -199,8 +199,8 @@ public sealed class IpvsPlannerTests
     [Fact]
     public void Spec_change_sends_the_whole_desired_service_and_never_deletes_it()
     {
-        var desired = Desired(Web, new VirtualServiceSpec { Scheduler = "rr" }, Dest("10.1.0.1", 8080));
-        var plan = IpvsPlanner.Plan([desired], [Readback(Desired(Web, Dest("10.1.0.1", 8080)))], new IpvsPlannerOptions { Prune = true });
+        var desired = Service(Web, new VirtualServiceSpec { Scheduler = "rr" }, Dest("10.1.0.1", 8080));
+        var plan = IpvsPlanner.Plan([desired], [Readback(Service(Web, Dest("10.1.0.1", 8080)))], new IpvsPlannerOptions { Prune = true });
 
         var update = Assert.IsType<IpvsOperation.UpdateService>(Assert.Single(plan.Operations));
         Assert.Equal(desired.Service, update.Service);
@@ -211,7 +211,7 @@ public sealed class IpvsPlannerTests
     public void Destination_update_sends_the_whole_desired_destination()
     {
         var destination = Dest("10.1.0.1", 8080, Gue6080 with { Weight = 7 });
-        var plan = IpvsPlanner.Plan([Desired(Web, destination)], [Readback(Desired(Web, Dest("10.1.0.1", 8080)))]);
+        var plan = IpvsPlanner.Plan([Service(Web, destination)], [Readback(Service(Web, Dest("10.1.0.1", 8080)))]);
 
         var update = Assert.IsType<IpvsOperation.UpdateDestination>(Assert.Single(plan.Operations));
         Assert.Equal(Web, update.Service);
@@ -221,7 +221,7 @@ public sealed class IpvsPlannerTests
     [Fact]
     public void Counts_and_describes_by_kind()
     {
-        var plan = IpvsPlanner.Plan([WebTwoBackends], [Readback(Desired(Dns))], new IpvsPlannerOptions { Prune = true });
+        var plan = IpvsPlanner.Plan([WebTwoBackends], [Readback(Service(Dns))], new IpvsPlannerOptions { Prune = true });
 
         Assert.Equal(1, plan.Count(IpvsOperationKind.CreateService));
         Assert.Equal(2, plan.Count(IpvsOperationKind.CreateDestination));
@@ -250,14 +250,14 @@ public sealed class IpvsPlannerTests
     [Fact]
     public void Rejects_a_service_desired_twice()
     {
-        var error = Assert.Throws<ArgumentException>(() => IpvsPlanner.Plan([Desired(Web), Desired(Tcp("10.0.0.1", 80))], []));
+        var error = Assert.Throws<ArgumentException>(() => IpvsPlanner.Plan([Service(Web), Service(Tcp("10.0.0.1", 80))], []));
         Assert.Contains("tcp 10.0.0.1:80", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Rejects_a_destination_desired_twice()
     {
-        var error = Assert.Throws<ArgumentException>(() => IpvsPlanner.Plan([Desired(Web, Dest("10.1.0.1", 8080), Dest("10.1.0.1", 8080))], []));
+        var error = Assert.Throws<ArgumentException>(() => IpvsPlanner.Plan([Service(Web, Dest("10.1.0.1", 8080), Dest("10.1.0.1", 8080))], []));
         Assert.Contains("10.1.0.1:8080", error.Message, StringComparison.Ordinal);
     }
 
@@ -265,6 +265,6 @@ public sealed class IpvsPlannerTests
     public void Ipv4_mapped_addresses_are_the_same_service()
     {
         var mapped = VirtualServiceKey.For(IpvsProtocol.Tcp, IPAddress.Parse("::ffff:10.0.0.1"), 80);
-        Assert.True(IpvsPlanner.Plan([Desired(mapped)], [Readback(Desired(Web))]).IsEmpty);
+        Assert.True(IpvsPlanner.Plan([Service(mapped)], [Readback(Service(Web))]).IsEmpty);
     }
 }

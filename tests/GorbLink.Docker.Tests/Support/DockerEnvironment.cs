@@ -47,9 +47,9 @@ public sealed class DockerEnvironment : IAsyncLifetime
                 .ConnectAsync(Endpoint, cts.Token);
             await _connection.Client.Images.InspectImageAsync(Image, cts.Token);
         }
-        catch (Exception ex) when (ex is GorbLinkDockerException or Docker.DotNet.DockerApiException or OperationCanceledException)
+        catch (Exception ex) when (ex is GorbLinkDockerException or global::Docker.DotNet.DockerApiException or OperationCanceledException)
         {
-            UnavailableReason = ex is Docker.DotNet.DockerImageNotFoundException or Docker.DotNet.DockerApiException { StatusCode: System.Net.HttpStatusCode.NotFound }
+            UnavailableReason = ex is global::Docker.DotNet.DockerImageNotFoundException or global::Docker.DotNet.DockerApiException { StatusCode: System.Net.HttpStatusCode.NotFound }
                 ? $"the local test image {Image} is missing (run tests/setup): {ex.Message}"
                 : $"no Docker Engine at {Endpoint} (run tests/setup): {ex.Message}";
             _connection?.Dispose();
@@ -67,7 +67,7 @@ public sealed class DockerEnvironment : IAsyncLifetime
         {
             await RemoveAsync(olderThan: TimeSpan.Zero, ownRunOnly: true);
         }
-        catch (Exception ex) when (ex is Docker.DotNet.DockerApiException or HttpRequestException or IOException)
+        catch (Exception ex) when (ex is global::Docker.DotNet.DockerApiException or HttpRequestException or IOException)
         {
             // Best effort: the next run removes leftovers.
         }
@@ -103,7 +103,7 @@ public sealed class DockerEnvironment : IAsyncLifetime
             {
                 await client.Containers.RemoveContainerAsync(c.ID, new ContainerRemoveParameters { Force = true });
             }
-            catch (Docker.DotNet.DockerContainerNotFoundException)
+            catch (global::Docker.DotNet.DockerContainerNotFoundException)
             {
             }
         }
@@ -115,7 +115,7 @@ public sealed class DockerEnvironment : IAsyncLifetime
             {
                 await client.Networks.DeleteNetworkAsync(n.ID);
             }
-            catch (Docker.DotNet.DockerApiException)
+            catch (global::Docker.DotNet.DockerApiException)
             {
                 // still in use by a container of a concurrent run
             }

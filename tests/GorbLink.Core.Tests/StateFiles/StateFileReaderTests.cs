@@ -1,0 +1,127 @@
+using GorbLink.Core.StateFiles;
+using GorbLink.Ipvs;
+
+namespace GorbLink.Core.Tests.StateFiles;
+
+public sealed class StateFileReaderTests
+{
+    [Fact]
+    public void Omitted_fields_take_the_documented_defaults()
+    {
+        var services = StateFileReader.Parse("""
+            {"services":[
+              {"protocol":"tcp","address":"10.0.0.1","port":80,"destinations":[{"address":"10.1.0.1","port":8080}]},
+              {"fwmark":7},
+              {"protocol":"udp","address":"10.0.0.1","port":53,"destinations":[{"address":"10.1.0.2","port":53,"forward":"tunnel"}]}
+            ]}
+            """);
+
+        Assert.Equal(
+            """
+            service tcp 10.0.0.1:80: scheduler=wrr flags=None persistence=0 netmask=host pe=none
+              destination 10.1.0.1:8080: forward=Nat weight=1 upper=0 lower=0 tunnel=Ipip tunnelPort=0 tunnelFlags=NoChecksum
+            service fwmark 7 (inet): scheduler=wrr flags=None persistence=0 netmask=host pe=none
+            service udp 10.0.0.1:53: scheduler=wrr flags=None persistence=0 netmask=host pe=none
+              destination 10.1.0.2:53: forward=Tunnel weight=1 upper=0 lower=0 tunnel=Ipip tunnelPort=0 tunnelFlags=NoChecksum
+            """.ReplaceLineEndings("\n"),
+            KernelTables.Dump(services));
+    }
+
+    [Fact]
+    public void Every_field_reaches_the_model()
+    {
+        var services = StateFileReader.Parse("""
+            {"services":[
+              {"protocol":"sctp","address":"2001:db8::1","port":3868,"scheduler":"mh","flags":["mh-port","mh-fallback","one-packet"],
+               "persistence":600,"netmask":"/64","pe":"sip",
+               "destinations":[{"address":"10.1.0.1","port":3868,"forward":"tunnel","weight":9,"upperThreshold":100,"lowerThreshold":50,
+                                "tunnel":"gue","tunnelPort":6080,"tunnelFlags":["csum","remcsum"]}]}
+            ]}
+            """);
+
+        Assert.Equal(
+            """
+            service sctp [2001:db8::1]:3868: scheduler=mh flags=Persistent, OnePacket, Sched1, Sched2 persistence=600 netmask=64 pe=sip
+              destination 10.1.0.1:3868: forward=Tunnel weight=9 upper=100 lower=50 tunnel=Gue tunnelPort=6080 tunnelFlags=Checksum, RemoteChecksum
+            """.ReplaceLineEndings("\n"),
+            KernelTables.Dump(services));
+    }
+
+    [Theory]
+    [InlineData("10.0.0.1", "255.255.255.0", 24)]
+    [InlineData("10.0.0.1", "255.255.0.0", 16)]
+    [InlineData("10.0.0.1", "0.0.0.0", 0)]
+    [InlineData("10.0.0.1", "/24", 24)]
+    [InlineData("10.0.0.1", "8", 8)]
+    [InlineData("10.0.0.1", "255.255.255.255", null)]
+    [InlineData("10.0.0.1", "32", null)]
+    [InlineData("2001:db8::1", "/64", 64)]
+    [InlineData("2001:db8::1", "48", 48)]
+    [InlineData("2001:db8::1", "/128", null)]
+    public void Netmask_forms(string address, string netmask, int? prefixLength)
+    {
+        var service = Assert.Single(StateFileReader.Parse(
+            $$"""{"services":[{"protocol":"tcp","address":"{{address}}","port":80,"persistence":300,"netmask":"{{netmask}}"}]}"""));
+        Assert.Equal(prefixLength, service.Service.Spec.NetmaskPrefixLength);
+    }
+
+    [Fact]
+    public void Persistence_sets_the_persistent_flag()
+    {
+        var services = StateFileReader.Parse("""
+            {"services":[{"protocol":"tcp","address":"10.0.0.1","port":80,"persistence":300},
+                         {"protocol":"tcp","address":"10.0.0.1","port":81,"persistence":0}]}
+            """);
+        Assert.Equal(ServiceFlags.Persistent, services[0].Service.Spec.Flags);
+        Assert.Equal(ServiceFlags.None, services[1].Service.Spec.Flags);
+    }
+
+    [Fact]
+    public void Services_keep_the_order_of_the_file()
+    {
+        var services = StateFileReader.Parse("""
+            {"services":[{"protocol":"udp","address":"10.0.0.9","port":53},{"protocol":"tcp","address":"10.0.0.1","port":80}]}
+            """);
+        Assert.Equal(["udp 10.0.0.9:53", "tcp 10.0.0.1:80"], services.Select(service => service.Key.ToString()));
+    }
+
+    [Fact]
+    public void Exception_message_names_the_source_and_lists_every_error()
+    {
+        var error = Assert.Throws<StateFileException>(() => StateFileReader.Parse(
+            """{"services":[{"protocol":"tcp","address":"10.0.0.1","port":0,"scheduler":"xyz"}]}""", "web.json"));
+
+        Assert.Equal("web.json", error.SourceName);
+        Assert.Equal(2, error.Errors.Count);
+        Assert.Equal(
+            "web.json: 2 errors:" + Environment.NewLine +
+            "  services[0] (tcp 10.0.0.1:0): field \"port\": 0 is out of range 1..65535" + Environment.NewLine +
+            "  services[0] (tcp 10.0.0.1:0): field \"scheduler\": unknown scheduler \"xyz\" (known: rr, wrr, lc, wlc, fo, ovf, lblc, lblcr, dh, sh, mh, sed, nq, twos, none)",
+            error.Message);
+    }
+
+    [Fact]
+    public async Task Reading_a_missing_file_names_it()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"gorblink-missing-{Guid.NewGuid():N}.json");
+        var error = await Assert.ThrowsAsync<StateFileException>(() => StateFileReader.ReadFileAsync(path, TestContext.Current.CancellationToken));
+        Assert.Equal(path, error.SourceName);
+        Assert.StartsWith(path + ": ", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reads_a_file()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"gorblink-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, """{"services":[{"fwmark":3,"family":"inet6"}]}""", TestContext.Current.CancellationToken);
+        try
+        {
+            var service = Assert.Single(await StateFileReader.ReadFileAsync(path, TestContext.Current.CancellationToken));
+            Assert.Equal(VirtualServiceKey.ForFirewallMark(System.Net.Sockets.AddressFamily.InterNetworkV6, 3), service.Key);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
