@@ -96,6 +96,8 @@ public sealed class DockerConnector
     /// <summary>True for failures that mean "the engine is not there / not answering", not our own cancellation.</summary>
     internal static bool IsUnavailable(Exception ex, CancellationToken cancellationToken) => ex switch
     {
+        // The legacy handler surfaces a refused TCP connect as AggregateException(SocketException).
+        AggregateException agg => agg.InnerExceptions.Count > 0 && agg.InnerExceptions.All(e => IsUnavailable(e, cancellationToken)),
         OperationCanceledException => !cancellationToken.IsCancellationRequested, // a request timeout, not our token
         HttpRequestException or SocketException or IOException or TimeoutException => true,
         DockerApiException => true, // something answered, but not as a Docker Engine we can use
@@ -109,7 +111,8 @@ public sealed class DockerConnector
         {
             OperationCanceledException => "request timed out",
             DockerApiException api => $"HTTP {(int)api.StatusCode}: {api.ResponseBody?.Trim()}",
-            _ => Innermost(ex).Message,
+            _ when Innermost(ex) is var inner && inner != ex && inner.Message != ex.Message => $"{ex.Message} ({inner.Message})",
+            _ => ex.Message,
         };
         return new DockerUnavailableException(endpoint, reason, ex);
     }

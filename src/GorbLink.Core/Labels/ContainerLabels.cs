@@ -15,15 +15,24 @@ namespace GorbLink.Core.Labels;
 /// Rules beyond the label table:
 /// <list type="bullet">
 /// <item>Label names are matched case-insensitively; an unknown name under the prefix (e.g. gorb.schedular) is an
-/// error, so a typo never silently falls back to a default.</item>
-/// <item>A container counts as explicitly enrolled when it says enable=true or carries any label under the prefix.
-/// With --expose-by-default, a container that is not explicitly enrolled and has no port to offer is ignored
-/// rather than reported.</item>
+/// error, with a suggestion, so a typo never silently falls back to a default. The same name in two spellings is an error.</item>
+/// <item>enable takes true/false/1/0. A container counts as explicitly enrolled when it says enable=true or carries
+/// any label under the prefix. With --expose-by-default, a container that is not explicitly enrolled and has no port
+/// to offer is ignored rather than reported.</item>
+/// <item>service: no spaces, quotes or control characters. Its default is "&lt;project&gt;-&lt;service&gt;" from the
+/// compose labels, else the image repository (registry and path kept, tag and digest dropped), else, for an image
+/// given by id, the container name.</item>
+/// <item>vip: strict syntax (four dotted decimals, or IPv6 without zone); unspecified, broadcast and multicast refused.</item>
 /// <item>Default ports: published mode takes every published container port; container mode every exposed or
-/// published port; host network mode (published backend, address = the --interface address) every exposed port.</item>
+/// published port; host network mode (published backend, address = the --interface address) every exposed port.
+/// Explicit ports must be published (published mode) or exposed or published (container mode); host network mode
+/// takes them as they are. A virtual port/protocol may appear once.</item>
 /// <item>A binding on 0.0.0.0 stands for the interface's first IPv4 address and :: for its first non-link-local
-/// IPv6 address; a binding feeds only a VIP of its own family; equal bindings merge.</item>
+/// IPv6 address (none: the binding is skipped); a binding feeds only a VIP of its own family; equal bindings merge.</item>
+/// <item>network is only valid with backend=container; container mode refuses host and container:&lt;id&gt; network modes.</item>
 /// <item>dr and tunnel forward packets unchanged, so the destination port must equal the virtual port.</item>
+/// <item>persistence 0 means not persistent; at most 4294967 s (see <see cref="MaxPersistence"/>). Flags never set
+/// <see cref="ServiceFlags.Persistent"/>: the timeout carries persistence.</item>
 /// </list>
 /// </remarks>
 public static class ContainerLabels

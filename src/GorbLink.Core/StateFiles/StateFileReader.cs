@@ -70,6 +70,8 @@ public static class StateFileReader
         if (pathSuffix >= 0) message = message[..pathSuffix];
         if (message.StartsWith("The JSON value could not be converted to ", StringComparison.Ordinal))
             message = "expected " + ExpectedKind(message);
+        else if (message.StartsWith("Duplicate property '", StringComparison.Ordinal) && message.IndexOf('\'', 20) is var end and > 20)
+            message = $"field \"{message[20..end]}\" appears twice";
         var where = e.LineNumber is { } line
             ? $" at line {line + 1}, position {e.BytePositionInLine + 1}"
             : "";
@@ -115,19 +117,19 @@ public static class StateFileReader
                     continue;
                 }
                 var where = $"services[{i}]{ServiceLabel(entry)}";
-                if (ParseService(entry, where) is not { } service) continue;
-                if (indexByKey.TryGetValue(service.Key, out var first))
-                    errors.Add($"{where}: duplicate service; services[{first}] is also {service.Key}");
+                var (key, service) = ParseService(entry, where);
+                if (key is null) continue;
+                if (indexByKey.TryGetValue(key.Value, out var first))
+                    errors.Add($"{where}: duplicate service; services[{first}] is also {key}");
                 else
-                {
-                    indexByKey.Add(service.Key, i);
-                    services.Add(service);
-                }
+                    indexByKey.Add(key.Value, i);
+                if (service is not null) services.Add(service);
             }
             return services;
         }
 
-        private DesiredService? ParseService(StateFileService entry, string where)
+        /// <returns>The service's key when it is valid (for finding duplicates), and the service when all of it is valid.</returns>
+        private (VirtualServiceKey? Key, DesiredService? Service) ParseService(StateFileService entry, string where)
         {
             var errorCount = errors.Count;
             UnknownFields(entry.UnknownFields, where,
@@ -138,10 +140,11 @@ public static class StateFileReader
             var family = key?.Family ?? FamilyHint(entry);
 
             var scheduler = entry.Scheduler ?? "wrr";
-            if (scheduler != "none" && !IpvsNames.MainlineSchedulers.Contains(scheduler))
+            var knownScheduler = scheduler == "none" || IpvsNames.MainlineSchedulers.Contains(scheduler);
+            if (!knownScheduler)
                 Fail(where, "scheduler", $"unknown scheduler \"{scheduler}\" (known: {KnownSchedulers})");
 
-            var flags = ParseFlags(entry.Flags, scheduler, where);
+            var flags = ParseFlags(entry.Flags, knownScheduler ? scheduler : null, where);
             if (persistence > 0) flags |= ServiceFlags.Persistent;
 
             int? prefixLength = null;
@@ -169,18 +172,17 @@ public static class StateFileReader
                         continue;
                     }
                     var destinationWhere = $"{where} destinations[{j}]{DestinationLabel(destinationEntry)}";
-                    if (ParseDestination(destinationEntry, serviceKey, destinationWhere) is not { } destination) continue;
-                    if (indexByKey.TryGetValue(destination.Key, out var first))
-                        errors.Add($"{destinationWhere}: duplicate destination; destinations[{first}] is also {destination.Key}");
+                    var (destinationKey, destination) = ParseDestination(destinationEntry, serviceKey, destinationWhere);
+                    if (destinationKey is null) continue;
+                    if (indexByKey.TryGetValue(destinationKey.Value, out var first))
+                        errors.Add($"{destinationWhere}: duplicate destination; destinations[{first}] is also {destinationKey}");
                     else
-                    {
-                        indexByKey.Add(destination.Key, j);
-                        destinations.Add(destination);
-                    }
+                        indexByKey.Add(destinationKey.Value, j);
+                    if (destination is not null) destinations.Add(destination);
                 }
             }
 
-            if (errors.Count > errorCount || key is null) return null;
+            if (errors.Count > errorCount || key is null) return (key, null);
             var spec = new VirtualServiceSpec
             {
                 Scheduler = scheduler,
@@ -189,7 +191,7 @@ public static class StateFileReader
                 NetmaskPrefixLength = prefixLength,
                 PersistenceEngine = entry.Pe,
             };
-            return new DesiredService(new VirtualService(key.Value, spec), destinations);
+            return (key, new DesiredService(new VirtualService(key.Value, spec), destinations));
         }
 
         private VirtualServiceKey? ParseServiceKey(StateFileService entry, string where, bool persistent)
@@ -231,7 +233,8 @@ public static class StateFileReader
             return VirtualServiceKey.For(protocol.Value, address, port.Value);
         }
 
-        private ServiceFlags ParseFlags(List<string?>? words, string scheduler, string where)
+        /// <param name="scheduler">The service's scheduler, or null when it is unknown and flags cannot be checked against it.</param>
+        private ServiceFlags ParseFlags(List<string?>? words, string? scheduler, string where)
         {
             var flags = ServiceFlags.None;
             foreach (var word in words ?? [])
@@ -244,14 +247,14 @@ public static class StateFileReader
                 var owner = word!.StartsWith("sh-", StringComparison.OrdinalIgnoreCase) ? "sh"
                     : word.StartsWith("mh-", StringComparison.OrdinalIgnoreCase) ? "mh"
                     : null;
-                if (owner is not null && owner != scheduler)
+                if (owner is not null && scheduler is not null && owner != scheduler)
                     Fail(where, "flags", $"\"{word}\" only applies to the {owner} scheduler, not \"{scheduler}\"");
                 flags |= flag;
             }
             return flags;
         }
 
-        private Destination? ParseDestination(StateFileDestination entry, VirtualServiceKey service, string where)
+        private (DestinationKey? Key, Destination? Destination) ParseDestination(StateFileDestination entry, VirtualServiceKey service, string where)
         {
             var errorCount = errors.Count;
             UnknownFields(entry.UnknownFields, where,
@@ -310,7 +313,9 @@ public static class StateFileReader
                 }
             }
 
-            if (errors.Count > errorCount || address is null || port is null) return null;
+            if (address is null || port is null) return (null, null);
+            var key = new DestinationKey(address, port.Value);
+            if (errors.Count > errorCount) return (key, null);
             var spec = new DestinationSpec
             {
                 Forward = forward,
@@ -321,7 +326,7 @@ public static class StateFileReader
                 TunnelPort = tunnelPort,
                 TunnelFlags = tunnelFlags,
             };
-            return new Destination(new DestinationKey(address, port.Value), spec);
+            return (key, new Destination(key, spec));
         }
 
         private IPAddress? ParseAddress(string? text, string where)

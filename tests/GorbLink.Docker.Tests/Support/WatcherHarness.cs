@@ -54,7 +54,8 @@ public sealed class WatcherHarness : IAsyncDisposable
     public IReadOnlyList<string> History(string id)
     {
         var states = new List<string>();
-        foreach (var snapshot in _history)
+        // The recorder runs behind the store: end with the current snapshot.
+        foreach (var snapshot in _history.Append(Store.Snapshot()))
         {
             var s = snapshot.Containers.TryGetValue(id, out var r) ? $"{r.Lifecycle}/{r.Health}" : "absent";
             if (states.Count == 0 || states[^1] != s) states.Add(s);
