@@ -83,11 +83,12 @@ public sealed class DockerWatcher
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 Exception failure;
+                DateTimeOffset? loadedAt = null;
                 try
                 {
                     await RunSessionAsync(() =>
                     {
-                        backoff.Reset();
+                        loadedAt = _time.GetUtcNow();
                         sessions++;
                         return sessions > 1;
                     }, cancellationToken).ConfigureAwait(false);
@@ -115,6 +116,9 @@ public sealed class DockerWatcher
                 }
 
                 RecordFailure(failure);
+                // A session that held for a while starts the backoff afresh; one that the engine ends right after
+                // the list (a proxy, a flapping daemon) keeps growing it, so we do not relist in a tight loop.
+                if (loadedAt is { } loaded && _time.GetUtcNow() - loaded >= _options.MaxReconnectDelay) backoff.Reset();
                 var delay = backoff.Next();
                 if (failure is DockerUnavailableException) Log.ReconnectFailed(_logger, backoff.Attempt, delay, failure.Message);
                 else Log.StreamLost(_logger, Describe(failure), delay, failure);

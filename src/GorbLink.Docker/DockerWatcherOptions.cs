@@ -12,7 +12,7 @@ public sealed class DockerWatcherOptions
     /// <summary>First delay before reconnecting after the event stream ends or fails; doubles per failed attempt.</summary>
     public TimeSpan InitialReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Cap of the reconnect delay.</summary>
+    /// <summary>Cap of the reconnect delay; a session that lasted at least this long resets the delay to the initial one.</summary>
     public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>

@@ -3,12 +3,16 @@ using Docker.DotNet.Models;
 using GorbLink.Core.Containers;
 using GorbLink.Docker.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
+using Xunit.Sdk;
+using Xunit.v3;
+
+[assembly: TestCollectionOrderer(typeof(GorbLink.Docker.Tests.EngineRestartLastOrderer))]
 
 namespace GorbLink.Docker.Tests;
 
 /// <summary>
-/// Tests that must not overlap with others: they restart the engine, or assert that nothing changes. xunit runs
-/// collections with parallelization disabled after all parallel ones.
+/// Restarts the engine: must not overlap with anything. xunit runs collections with parallelization disabled after
+/// all parallel ones, and <see cref="EngineRestartLastOrderer"/> puts this one at the very end.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class EngineCollection
@@ -16,7 +20,26 @@ public sealed class EngineCollection
     public const string Name = "Engine restart (runs alone, last)";
 }
 
-[Collection(EngineCollection.Name)]
+/// <summary>Asserts that nothing changes in the store, so no other test may touch the engine meanwhile.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class QuietEngineCollection
+{
+    public const string Name = "Quiet engine (runs alone)";
+}
+
+/// <summary>Keeps xunit's default collection order but moves the engine-restart collection to the end.</summary>
+public sealed class EngineRestartLastOrderer : ITestCollectionOrderer
+{
+    public IReadOnlyCollection<TTestCollection> OrderTestCollections<TTestCollection>(IReadOnlyCollection<TTestCollection> testCollections)
+        where TTestCollection : ITestCollection
+    {
+        var ordered = DefaultTestCollectionOrderer.Instance.OrderTestCollections(testCollections);
+        return [.. ordered.Where(c => c.TestCollectionDisplayName != EngineCollection.Name),
+            .. ordered.Where(c => c.TestCollectionDisplayName == EngineCollection.Name)];
+    }
+}
+
+[Collection(QuietEngineCollection.Name)]
 public sealed class PeriodicResyncTests(DockerEnvironment env)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
