@@ -1,0 +1,32 @@
+namespace GorbLink.Cli;
+
+public enum LogFormat
+{
+    Text,
+    Json,
+}
+
+/// <summary>Everything `gorblink run` was told, from flags or GORBLINK_* environment variables.</summary>
+public sealed record RunOptions
+{
+    public string Interface { get; init; } = "eth0";
+    public IReadOnlyList<string> Remotes { get; init; } = [];
+    public string? RemoteToken { get; init; }
+    public bool Local { get; init; }
+    public bool Verbose { get; init; }
+    public string? DockerHost { get; init; }
+    public string LabelPrefix { get; init; } = "gorb";
+    public bool ExposeByDefault { get; init; }
+    public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public bool DryRun { get; init; }
+    public LogFormat LogFormat { get; init; } = LogFormat.Text;
+    public bool CleanupOnExit { get; init; }
+    public string StateDirectory { get; init; } = "/var/lib/gorblink";
+    public string? MetricsListen { get; init; }
+    public string? VipInterface { get; init; }
+    public bool SetSysctls { get; init; }
+
+    public string StateFile => Path.Combine(StateDirectory, "state.json");
+    public string StatusFile => Path.Combine(StateDirectory, "status.json");
+}
