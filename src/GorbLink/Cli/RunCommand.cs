@@ -1,0 +1,134 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace GorbLink.Cli;
+
+/// <summary>
+/// The options of `gorblink run` (also the root command, so `gorblink -i eth0` runs the agent).
+/// gorb-docker-link's flags (-i, -r, -v) keep their meaning. Every option can also come from an environment
+/// variable GORBLINK_&lt;OPTION&gt; (e.g. GORBLINK_DRAIN_TIMEOUT=10s); a flag wins over the variable.
+/// </summary>
+internal sealed class RunCommand
+{
+    private readonly Option<string> _interface = Text("--interface", "eth0", "Interface whose first IPv4 address is the default VIP and replaces 0.0.0.0 bindings", "-i");
+    private readonly Option<string[]> _remote = new("--remote", "-r")
+    {
+        Description = "GORB control daemon host:port to keep in sync (repeatable); turns local kernel writes off unless --local",
+        AllowMultipleArgumentsPerToken = false,
+        DefaultValueFactory = _ => Env("REMOTE") is { } v ? v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [],
+    };
+    private readonly Option<string?> _remoteToken = OptionalText("--remote-token", "Bearer token sent to the remote daemons");
+    private readonly Option<bool> _local = Flag("--local", "With --remote, also program the local kernel");
+    private readonly Option<bool> _verbose = Flag("--verbose", "Debug logging", "-v");
+    private readonly Option<string?> _dockerHost = OptionalText("--docker-host", "Docker endpoint (default: DOCKER_HOST, else unix:///var/run/docker.sock)");
+    private readonly Option<string> _labelPrefix = Text("--label-prefix", "gorb", "Prefix of the labels GorbLink reads (gorb.enable, gorb.ports, ...)");
+    private readonly Option<bool> _exposeByDefault = Flag("--expose-by-default", "Register containers without <prefix>.enable=true too");
+    private readonly Option<TimeSpan> _resyncInterval = Duration("--resync-interval", TimeSpan.FromSeconds(60), "Full relist of containers and reconcile against the kernel, as a safety net");
+    private readonly Option<TimeSpan> _drainTimeout = Duration("--drain-timeout", TimeSpan.FromSeconds(30), "Longest a leaving destination keeps weight 0 before it is deleted");
+    private readonly Option<bool> _dryRun = Flag("--dry-run", "Log every change that would be made; touch nothing");
+    private readonly Option<LogFormat> _logFormat = new("--log-format")
+    {
+        Description = "text or json",
+        DefaultValueFactory = _ => Enum.TryParse<LogFormat>(Env("LOG_FORMAT"), ignoreCase: true, out var f) ? f : LogFormat.Text,
+    };
+    private readonly Option<bool> _cleanupOnExit = Flag("--cleanup-on-exit", "On SIGTERM, remove every IPVS entry this agent created (default: leave them serving)");
+    private readonly Option<string> _stateDirectory = Text("--state-dir", "/var/lib/gorblink", "Where the agent records what it created (state.json) and its status (status.json)");
+
+    public IEnumerable<Option> Options =>
+    [
+        _interface, _remote, _remoteToken, _local, _verbose, _dockerHost, _labelPrefix, _exposeByDefault,
+        _resyncInterval, _drainTimeout, _dryRun, _logFormat, _cleanupOnExit, _stateDirectory,
+    ];
+
+    public RunOptions Bind(ParseResult parse) => new()
+    {
+        Interface = parse.GetValue(_interface)!,
+        Remotes = parse.GetValue(_remote) ?? [],
+        RemoteToken = parse.GetValue(_remoteToken),
+        Local = parse.GetValue(_local),
+        Verbose = parse.GetValue(_verbose),
+        DockerHost = parse.GetValue(_dockerHost),
+        LabelPrefix = parse.GetValue(_labelPrefix)!,
+        ExposeByDefault = parse.GetValue(_exposeByDefault),
+        ResyncInterval = parse.GetValue(_resyncInterval),
+        DrainTimeout = parse.GetValue(_drainTimeout),
+        DryRun = parse.GetValue(_dryRun),
+        LogFormat = parse.GetValue(_logFormat),
+        CleanupOnExit = parse.GetValue(_cleanupOnExit),
+        StateDirectory = parse.GetValue(_stateDirectory)!,
+    };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in Options) command.Options.Add(option);
+    }
+
+    /// <summary>GORBLINK_&lt;NAME&gt;: the option's long name, upper case, dashes as underscores.</summary>
+    internal static string? Env(string name) =>
+        Environment.GetEnvironmentVariable("GORBLINK_" + name) is { Length: > 0 } value ? value : null;
+
+    private static string EnvName(string option) => option.TrimStart('-').Replace('-', '_').ToUpperInvariant();
+
+    private static Option<string> Text(string name, string fallback, string description, params string[] aliases) =>
+        new(name, aliases) { Description = description, DefaultValueFactory = _ => Env(EnvName(name)) ?? fallback };
+
+    private static Option<string?> OptionalText(string name, string description) =>
+        new(name) { Description = description, DefaultValueFactory = _ => Env(EnvName(name)) };
+
+    private static Option<bool> Flag(string name, string description, params string[] aliases) =>
+        new(name, aliases)
+        {
+            Description = description,
+            DefaultValueFactory = result => Env(EnvName(name)) switch
+            {
+                null => false,
+                "1" or "true" or "TRUE" or "True" or "yes" => true,
+                "0" or "false" or "FALSE" or "False" or "no" => false,
+                var other => Fail(result, $"GORBLINK_{EnvName(name)}=\"{other}\" is not a boolean (true/false)"),
+            },
+        };
+
+    private static Option<TimeSpan> Duration(string name, TimeSpan fallback, string description) =>
+        new(name)
+        {
+            Description = description + " (e.g. 30s, 2m, 500ms)",
+            CustomParser = result => ParseDuration(result.Tokens.Count > 0 ? result.Tokens[0].Value : null, result, name),
+            DefaultValueFactory = result => Env(EnvName(name)) is { } env ? ParseDuration(env, result, $"GORBLINK_{EnvName(name)}") : fallback,
+        };
+
+    private static TimeSpan ParseDuration(string? text, System.CommandLine.Parsing.ArgumentResult result, string what)
+    {
+        if (TryParseDuration(text, out var value) && value > TimeSpan.Zero) return value;
+        result.AddError($"{what}: \"{text}\" is not a positive duration (e.g. 30s, 2m, 500ms)");
+        return TimeSpan.Zero;
+    }
+
+    internal static bool TryParseDuration(string? text, out TimeSpan value)
+    {
+        value = default;
+        if (string.IsNullOrWhiteSpace(text)) return false;
+        text = text.Trim();
+        (string suffix, double scale)[] units = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)];
+        foreach (var (suffix, scale) in units)
+        {
+            if (text.EndsWith(suffix, StringComparison.Ordinal) &&
+                double.TryParse(text[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var n))
+            {
+                value = TimeSpan.FromSeconds(n * scale);
+                return true;
+            }
+        }
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
+        {
+            value = TimeSpan.FromSeconds(seconds);
+            return true;
+        }
+        return false;
+    }
+
+    private static bool Fail(System.CommandLine.Parsing.ArgumentResult result, string message)
+    {
+        result.AddError(message);
+        return false;
+    }
+}
