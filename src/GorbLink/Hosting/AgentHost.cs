@@ -1,0 +1,139 @@
+using GorbLink.Cli;
+using GorbLink.Core.Containers;
+using GorbLink.Core.Desired;
+using GorbLink.Core.Labels;
+using GorbLink.Core.Ownership;
+using GorbLink.Core.Reconcile;
+using GorbLink.Docker;
+using GorbLink.Ipvs;
+using GorbLink.Ipvs.Netlink;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using NLog.Extensions.Logging;
+
+namespace GorbLink.Hosting;
+
+/// <summary>
+/// `gorblink run`: checks what it needs before starting (interface, IPVS, ownership file, Docker), so a missing part
+/// is one clear line and a telling exit code, then runs the agent on the generic host until SIGTERM.
+/// </summary>
+internal static partial class AgentHost
+{
+    public static async Task<int> RunAsync(RunOptions options, CancellationToken cancellationToken)
+    {
+        var startedAt = DateTimeOffset.UtcNow;
+        var logging = Logging.Configure(options.LogFormat, options.Verbose);
+        using var loggerFactory = LoggerFactory.Create(b => b.AddNLog(logging));
+        var log = loggerFactory.CreateLogger("GorbLink");
+
+        if (options.Remotes.Count > 0)
+        {
+            LogStartFailed(log, "remote mode (-r) is not available in this build; run without -r to program the local kernel");
+            return ExitCodes.BadInput;
+        }
+
+        IReadOnlyList<System.Net.IPAddress> addresses;
+        Uri endpoint;
+        try
+        {
+            addresses = InterfaceAddresses.Of(options.Interface);
+            endpoint = DockerEndpoint.Resolve(options.DockerHost);
+        }
+        catch (ArgumentException e)
+        {
+            LogStartFailed(log, e.Message);
+            return ExitCodes.BadInput;
+        }
+
+        var ownership = new OwnershipStore(new OwnershipOptions { Path = options.StateFile, LabelPrefix = options.LabelPrefix });
+        try
+        {
+            ownership.Load();
+        }
+        catch (OwnershipFileException e)
+        {
+            LogStartFailed(log, e.Message);
+            return ExitCodes.BadInput;
+        }
+
+        IpvsNetlinkClient ipvs;
+        try
+        {
+            ipvs = await IpvsNetlinkClient.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await ipvs.GetInfoAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IpvsUnavailableException e)
+        {
+            LogStartFailed(log, e.Message);
+            return ExitCodes.NoIpvs;
+        }
+        catch (IpvsPermissionException e)
+        {
+            LogStartFailed(log, e.Message);
+            return ExitCodes.NoPermission;
+        }
+
+        await using var _ = ipvs;
+        var connector = new DockerConnector(loggerFactory.CreateLogger<DockerConnector>());
+        try
+        {
+            // Fail fast with a clear reason; the watcher reconnects on its own later.
+            using var probe = await connector.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            LogDocker(log, endpoint.ToString(), probe.EngineVersion, probe.ApiVersion.ToString());
+        }
+        catch (GorbLinkDockerException e)
+        {
+            LogStartFailed(log, e.Message);
+            return ExitCodes.NoDocker;
+        }
+
+        var labelOptions = LabelOptions.ForInterface(addresses, options.LabelPrefix, options.ExposeByDefault);
+        LogStarting(log, options.Interface, labelOptions.EffectiveDefaultVip?.ToString() ?? "none", options.LabelPrefix,
+            options.DryRun ? " (dry run: nothing will be changed)" : "");
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddNLog(logging);
+        builder.Services.Configure<HostOptions>(o =>
+        {
+            // Cleanup on exit deletes everything owned in one batch; leave it time on a loaded host.
+            o.ShutdownTimeout = TimeSpan.FromSeconds(60);
+            o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost;
+        });
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ContainerStore>();
+        builder.Services.AddSingleton(connector);
+        builder.Services.AddSingleton<IIpvsClient>(ipvs);
+        builder.Services.AddSingleton(ownership);
+        builder.Services.AddSingleton(new AgentSettings(options.CleanupOnExit, startedAt));
+        builder.Services.AddSingleton(sp => new DockerWatcher(
+            new DockerWatcherOptions { Endpoint = endpoint, ResyncInterval = options.ResyncInterval },
+            sp.GetRequiredService<ContainerStore>(), connector, sp.GetRequiredService<ILogger<DockerWatcher>>(), TimeProvider.System));
+        builder.Services.AddSingleton(sp => new Reconciler(
+            ipvs, ownership,
+            new ReconcilerOptions { DrainTimeout = options.DrainTimeout, DryRun = options.DryRun, StatusPath = options.StatusFile },
+            sp.GetRequiredService<ILogger<Reconciler>>(), TimeProvider.System));
+        builder.Services.AddSingleton(sp => new ReconcileLoop(
+            sp.GetRequiredService<ContainerStore>(), new DesiredStateBuilder(labelOptions), sp.GetRequiredService<Reconciler>(),
+            new ReconcileLoopOptions { ResyncInterval = options.ResyncInterval },
+            sp.GetRequiredService<ILogger<ReconcileLoop>>(), TimeProvider.System));
+        builder.Services.AddHostedService<AgentService>();
+
+        using var host = builder.Build();
+        Environment.ExitCode = ExitCodes.Success;
+        await host.RunAsync(cancellationToken).ConfigureAwait(false);
+        return Environment.ExitCode;
+    }
+
+    [LoggerMessage(EventId = 1010, EventName = "StartFailed", Level = LogLevel.Critical, Message = "cannot start: {Reason}")]
+    private static partial void LogStartFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 1011, EventName = "DockerConnected", Level = LogLevel.Information,
+        Message = "Docker Engine {EngineVersion} at {Endpoint}, speaking API {ApiVersion}")]
+    private static partial void LogDocker(ILogger logger, string endpoint, string engineVersion, string apiVersion);
+
+    [LoggerMessage(EventId = 1012, EventName = "AgentStarting", Level = LogLevel.Information,
+        Message = "watching containers; interface {Interface}, default VIP {Vip}, labels {Prefix}.*{DryRun}")]
+    private static partial void LogStarting(ILogger logger, string @interface, string vip, string prefix, string dryRun);
+}
