@@ -71,7 +71,7 @@ internal sealed class ReconcileHarness : IDisposable
         if (weight is { } w) labels = labels.Add("gorb.weight", w.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return new ContainerRecord
         {
-            Id = (name + "000000000000000000000000").Replace('-', '0')[..24],
+            Id = Convert.ToHexStringLower(System.Text.Encoding.UTF8.GetBytes(name)).PadRight(24, '0'),
             Name = name,
             Image = "nginx:1.27",
             Labels = labels,
