@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Text.Json;
-using GorbLink.Core.Desired;
 using GorbLink.Core.IO;
 using GorbLink.Ipvs;
 

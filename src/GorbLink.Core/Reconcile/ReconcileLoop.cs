@@ -101,6 +101,10 @@ public sealed class ReconcileLoop
         _builder = builder;
         _reconciler = reconciler;
         _options = options ?? new ReconcileLoopOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.ResyncInterval, TimeSpan.Zero, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.CoalesceDelay, TimeSpan.Zero, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.InitialBackoff, TimeSpan.Zero, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxBackoff, _options.InitialBackoff, nameof(options));
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
     }

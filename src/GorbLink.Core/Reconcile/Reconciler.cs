@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using GorbLink.Core.Desired;
 using GorbLink.Core.Ownership;
@@ -55,6 +54,7 @@ public sealed class Reconciler
     private bool _ownershipReported;
     private long _passes;
     private AgentStatus? _status;
+    private DrainEntry[] _drainSnapshot = [];
 
     public Reconciler(
         IIpvsClient ipvs,
@@ -70,6 +70,8 @@ public sealed class Reconciler
         _options = options ?? new ReconcilerOptions();
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.DrainPollInterval, TimeSpan.Zero, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.RetryInterval, TimeSpan.Zero, nameof(options));
         _drains = new DrainTracker(_options.DrainTimeout, _time);
         _statusPath = _options.StatusPath ?? StatusFile.PathNextTo(ownership.FilePath);
     }
@@ -77,8 +79,8 @@ public sealed class Reconciler
     public ReconcilerOptions Options => _options;
     public string StatusPath => _statusPath;
 
-    /// <summary>Destinations currently draining.</summary>
-    public IReadOnlyCollection<DrainEntry> Drains => _drains.Entries;
+    /// <summary>Destinations draining after the last pass.</summary>
+    public IReadOnlyList<DrainEntry> Drains => Volatile.Read(ref _drainSnapshot);
 
     /// <summary>What the last pass left, as written to the status file; null before the first pass.</summary>
     public AgentStatus? Status => Volatile.Read(ref _status);
@@ -189,14 +191,17 @@ public sealed class Reconciler
             handled.Add(service.Key);
             pass.PlanService(service.Service, service.Destinations, current, wanted: true);
         }
+        var kept = new HashSet<VirtualServiceKey>();
         foreach (var key in owned.Services.Order(KeyOrder.Instance))
         {
             if (handled.Contains(key)) continue;
             var current = kernel[key];
-            if (pass.PlanService(current.Service.Service, [], current, wanted: false) is { Count: > 0 } foreign && _reportedKeptServices.Add(key))
+            if (pass.PlanService(current.Service.Service, [], current, wanted: false) is not { Count: > 0 } foreign) continue;
+            kept.Add(key);
+            if (!_reportedKeptServices.Contains(key))
                 Log.ServiceKeptForForeignDestinations(_logger, key.ToString(), string.Join(", ", foreign));
         }
-        _reportedKeptServices.IntersectWith(owned.Services);
+        _reportedKeptServices = kept;
         ReportRefusals(pass.Refusals);
 
         var plan = IpvsPlanner.Plan(pass.Desired, pass.Actual, new IpvsPlannerOptions { Prune = true });
@@ -467,6 +472,7 @@ public sealed class Reconciler
     private void PublishStatus(AgentStatus status)
     {
         Volatile.Write(ref _status, status);
+        Volatile.Write(ref _drainSnapshot, [.. _drains.Entries]);
         if (_options.DryRun || !_options.WriteStatus) return;
         try
         {
