@@ -1,4 +1,5 @@
 using System.CommandLine;
+using GorbLink;
 using GorbLink.Cli;
 using GorbLink.Hosting;
 
@@ -14,5 +15,14 @@ root.Subcommands.Add(runCommand);
 root.Subcommands.Add(StatusCommand.Build());
 root.Subcommands.Add(IpvsCommands.Build());
 
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    // One line per problem and the exit code for bad options, instead of the whole help text.
+    foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {error.Message}");
+    Console.Error.WriteLine("see: gorblink --help");
+    return ExitCodes.BadInput;
+}
+
 // The generic host handles SIGTERM itself and waits for cleanup; System.CommandLine must not cut it short.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

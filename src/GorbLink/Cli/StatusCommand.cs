@@ -1,12 +1,116 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using GorbLink.Core.Status;
+using GorbLink.Ipvs;
+using GorbLink.Ipvs.Netlink;
+
 namespace GorbLink.Cli;
 
+/// <summary>
+/// `gorblink status`: the running agent's view (from the status file it writes after every pass), with the kernel's
+/// live weights and counters laid over it when the kernel can be read.
+/// </summary>
 internal static class StatusCommand
 {
     public static Command Build()
     {
-        var command = new Command("status", "Show the agent's view: each virtual service with its containers and the kernel's counters");
-        command.SetAction(_ => 0);
+        var stateDir = new Option<string>("--state-dir")
+        {
+            Description = "The agent's state directory",
+            DefaultValueFactory = _ => RunCommand.Env("STATE_DIR") ?? "/var/lib/gorblink",
+        };
+        var json = new Option<bool>("--json") { Description = "Print the status as JSON" };
+        var command = new Command("status", "Show the agent's view: each virtual service with its containers and the kernel's counters") { stateDir, json };
+        command.SetAction((parse, ct) => IpvsCommands.Guard(async () =>
+        {
+            var path = Path.Combine(parse.GetValue(stateDir)!, "status.json");
+            AgentStatus status;
+            try
+            {
+                status = StatusFile.Read(path);
+            }
+            catch (StatusFileException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return ExitCodes.Failure;
+            }
+            var live = await TryReadKernelAsync(ct);
+            if (live is not null) status = Overlay(status, live);
+            if (parse.GetValue(json))
+            {
+                Console.Out.WriteLine(Encoding.UTF8.GetString(StatusFile.Serialize(status)));
+                return ExitCodes.Success;
+            }
+            Console.Out.Write(Render(status, live is not null));
+            return ExitCodes.Success;
+        }));
         return command;
+    }
+
+    private static async Task<IReadOnlyList<VirtualServiceTable>?> TryReadKernelAsync(CancellationToken ct)
+    {
+        try
+        {
+            await using var client = await IpvsNetlinkClient.OpenAsync(ct);
+            return await client.GetTableAsync(ct);
+        }
+        catch (IpvsException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Replaces the counters and weights recorded at the last pass with what the kernel says now.</summary>
+    internal static AgentStatus Overlay(AgentStatus status, IReadOnlyList<VirtualServiceTable> kernel)
+    {
+        var byService = kernel.ToDictionary(t => t.Key.ToString());
+        var services = status.Services.Select(service =>
+        {
+            if (!byService.TryGetValue(service.Service, out var table)) return service with { State = service.State + " (not in kernel)" };
+            var destinations = table.Destinations.ToDictionary(d => (d.Key.Address.ToString(), (int)d.Key.Port));
+            return service with
+            {
+                Connections = table.Service.Stats.Connections,
+                InPackets = table.Service.Stats.InPackets,
+                OutPackets = table.Service.Stats.OutPackets,
+                InBytes = table.Service.Stats.InBytes,
+                OutBytes = table.Service.Stats.OutBytes,
+                Destinations = service.Destinations.Select(d =>
+                    destinations.TryGetValue((Normalize(d.Address), d.Port), out var k)
+                        ? d with { Weight = k.Destination.Spec.Weight, ActiveConnections = k.ActiveConnections, InactiveConnections = k.InactiveConnections }
+                        : d with { State = d.State + " (gone)" }).ToList(),
+            };
+        }).ToList();
+        return status with { Services = services };
+    }
+
+    private static string Normalize(string address) => IPAddress.TryParse(address, out var ip) ? ip.ToString() : address;
+
+    internal static string Render(AgentStatus status, bool live)
+    {
+        var text = new StringBuilder();
+        var ic = CultureInfo.InvariantCulture;
+        text.Append(ic, $"GorbLink {status.AgentVersion} (labels {status.LabelPrefix}.*){(status.DryRun ? ", dry run" : "")}: ");
+        text.Append(ic, $"{status.Passes} passes, last at {status.Written:u} took {status.LastPassMilliseconds:0.#} ms");
+        text.AppendLine(live ? "; counters live from the kernel" : "; counters from the last pass (kernel not readable here)");
+        if (status.LastError is not null) text.AppendLine(ic, $"last error ({status.LastErrorAt:u}): {status.LastError}");
+        if (status.Services.Count == 0) text.AppendLine("no virtual services");
+        foreach (var service in status.Services)
+        {
+            text.AppendLine();
+            text.AppendLine(ic, $"{service.Service} {service.Scheduler}{(service.Name is null ? "" : $" [{service.Name}]")} {service.State}  conns {service.Connections} in {service.InPackets}p/{service.InBytes}B out {service.OutPackets}p/{service.OutBytes}B");
+            foreach (var d in service.Destinations)
+            {
+                var endpoint = d.Address.Contains(':') ? $"[{d.Address}]:{d.Port}" : $"{d.Address}:{d.Port}";
+                var container = d.Container is { } c ? $"{c.Name} ({(c.Id.Length > 12 ? c.Id[..12] : c.Id)}) {c.Lifecycle}, health {c.Health}" : "-";
+                text.AppendLine(ic, $"  -> {endpoint,-28} {d.Forward,-6} weight {d.Weight,-5} active {d.ActiveConnections,-5} inactive {d.InactiveConnections,-5} {d.State,-9} {container}");
+            }
+        }
+        foreach (var error in status.ContainerErrors) text.AppendLine(ic, $"label error: {error}");
+        foreach (var refused in status.Refused) text.AppendLine(ic, $"refused: {refused}");
+        foreach (var failure in status.Failures) text.AppendLine(ic, $"kernel refused: {failure}");
+        return text.ToString();
     }
 }

@@ -1,0 +1,65 @@
+using System.Diagnostics;
+
+namespace GorbLink.Tests.Cli;
+
+/// <summary>The built gorblink as a process: preflight failures are one clear line and a telling exit code.</summary>
+public class ProcessTests
+{
+    private static (int ExitCode, string Output) Run(params string[] args)
+    {
+        var exe = Path.Combine(AppContext.BaseDirectory, "gorblink");
+        var start = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return (process.ExitCode, output.Result + error.Result);
+    }
+
+    [Fact]
+    public void UnknownInterfaceExitsTwoNamingIt()
+    {
+        var (code, output) = Run("-i", "no-such-if0", "--state-dir", Path.GetTempPath());
+        Assert.Equal(2, code);
+        Assert.Contains("interface no-such-if0 not found", output);
+    }
+
+    [Fact]
+    public void MissingIpvsExitsFourWithTheFix()
+    {
+        if (File.Exists("/proc/net/ip_vs")) Assert.Skip("this kernel has IPVS; the no-IPVS path is checked on kernels without it");
+        var (code, output) = Run("-i", "lo", "--state-dir", Path.GetTempPath());
+        Assert.Equal(4, code);
+        Assert.Contains("modprobe ip_vs", output);
+    }
+
+    [Fact]
+    public void DamagedOwnershipFileExitsTwoNamingTheFile()
+    {
+        var dir = Directory.CreateTempSubdirectory("gorblink-state").FullName;
+        File.WriteAllText(Path.Combine(dir, "state.json"), "{ not json");
+        var (code, output) = Run("-i", "lo", "--state-dir", dir);
+        Assert.Equal(2, code);
+        Assert.Contains(Path.Combine(dir, "state.json"), output);
+    }
+
+    [Fact]
+    public void BadApplyFileExitsTwoBeforeTouchingTheKernel()
+    {
+        var file = Path.Combine(Directory.CreateTempSubdirectory("gorblink-apply").FullName, "bad.json");
+        File.WriteAllText(file, """{"services":[{"protocol":"tcp","address":"10.0.0.1","port":0}]}""");
+        var (code, output) = Run("ipvs", "apply", file);
+        Assert.Equal(2, code);
+        Assert.Contains("services[0]", output);
+        Assert.Contains("\"port\"", output);
+    }
+
+    [Fact]
+    public void StatusWithoutARunningAgentSaysSo()
+    {
+        var (code, output) = Run("status", "--state-dir", Directory.CreateTempSubdirectory("gorblink-status").FullName);
+        Assert.Equal(1, code);
+        Assert.Contains("status.json", output);
+    }
+}

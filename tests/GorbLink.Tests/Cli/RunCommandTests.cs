@@ -1,0 +1,98 @@
+using System.CommandLine;
+using GorbLink.Cli;
+
+namespace GorbLink.Tests.Cli;
+
+public class RunCommandTests
+{
+    private static (RunOptions Options, IReadOnlyList<string> Errors) Parse(params string[] args)
+    {
+        var run = new RunCommand();
+        var root = new RootCommand();
+        run.AddTo(root);
+        var parse = root.Parse(args);
+        var errors = parse.Errors.Select(e => e.Message).ToList();
+        return (errors.Count == 0 ? run.Bind(parse) : new RunOptions(), errors);
+    }
+
+    [Fact]
+    public void DefaultsMatchGorbDockerLinkAndTheIssue()
+    {
+        var (options, errors) = Parse();
+        Assert.Empty(errors);
+        Assert.Equal("eth0", options.Interface);
+        Assert.Equal("gorb", options.LabelPrefix);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.ResyncInterval);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.DrainTimeout);
+        Assert.False(options.DryRun);
+        Assert.Equal(LogFormat.Text, options.LogFormat);
+        Assert.Equal("/var/lib/gorblink/state.json", options.StateFile);
+    }
+
+    [Fact]
+    public void ShortFlagsOfGorbDockerLinkWork()
+    {
+        var (options, errors) = Parse("-i", "ens3", "-v");
+        Assert.Empty(errors);
+        Assert.Equal(("ens3", true), (options.Interface, options.Verbose));
+    }
+
+    [Fact]
+    public void DurationsTakeUnits()
+    {
+        var (options, errors) = Parse("--drain-timeout", "500ms", "--resync-interval", "2m");
+        Assert.Empty(errors);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.DrainTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(2), options.ResyncInterval);
+    }
+
+    [Theory]
+    [InlineData("soon")]
+    [InlineData("-5s")]
+    [InlineData("0")]
+    public void BadDurationIsAnErrorNamingTheOption(string value)
+    {
+        var (_, errors) = Parse("--drain-timeout", value);
+        Assert.True(errors.Any(e => e.Contains("--drain-timeout") && e.Contains(value)), string.Join(" | ", errors));
+    }
+
+    [Fact]
+    public void EnvironmentVariablesSetOptionsAndFlagsWin()
+    {
+        Environment.SetEnvironmentVariable("GORBLINK_INTERFACE", "bond0");
+        Environment.SetEnvironmentVariable("GORBLINK_DRY_RUN", "true");
+        Environment.SetEnvironmentVariable("GORBLINK_DRAIN_TIMEOUT", "7s");
+        Environment.SetEnvironmentVariable("GORBLINK_LOG_FORMAT", "json");
+        try
+        {
+            var (fromEnv, errors) = Parse();
+            Assert.Empty(errors);
+            Assert.Equal(("bond0", true, TimeSpan.FromSeconds(7), LogFormat.Json),
+                (fromEnv.Interface, fromEnv.DryRun, fromEnv.DrainTimeout, fromEnv.LogFormat));
+            var (fromFlag, _) = Parse("-i", "eth1", "--drain-timeout", "1s");
+            Assert.Equal(("eth1", TimeSpan.FromSeconds(1)), (fromFlag.Interface, fromFlag.DrainTimeout));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("GORBLINK_INTERFACE", null);
+            Environment.SetEnvironmentVariable("GORBLINK_DRY_RUN", null);
+            Environment.SetEnvironmentVariable("GORBLINK_DRAIN_TIMEOUT", null);
+            Environment.SetEnvironmentVariable("GORBLINK_LOG_FORMAT", null);
+        }
+    }
+
+    [Fact]
+    public void BadBooleanInEnvironmentIsAnError()
+    {
+        Environment.SetEnvironmentVariable("GORBLINK_CLEANUP_ON_EXIT", "maybe");
+        try
+        {
+            var (_, errors) = Parse();
+            Assert.True(errors.Any(e => e.Contains("GORBLINK_CLEANUP_ON_EXIT")), string.Join(" | ", errors));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("GORBLINK_CLEANUP_ON_EXIT", null);
+        }
+    }
+}
