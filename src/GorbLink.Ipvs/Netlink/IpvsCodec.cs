@@ -257,9 +257,9 @@ internal static class IpvsCodec
                 case SVC_ATTR_FLAGS: flags = NetlinkAttribute.U32(value, "IPVS_SVC_ATTR_FLAGS"); break;
                 case SVC_ATTR_TIMEOUT: timeout = NetlinkAttribute.U32(value, "IPVS_SVC_ATTR_TIMEOUT"); break;
                 case SVC_ATTR_NETMASK: netmask = NetlinkAttribute.U32(value, "IPVS_SVC_ATTR_NETMASK"); break;
-                case SVC_ATTR_STATS: stats = ParseStats(value, wide: false); break;
+                case SVC_ATTR_STATS: stats = ParseStats(value); break;
                 case SVC_ATTR_PE_NAME: engine = NetlinkAttribute.String(value); break;
-                case SVC_ATTR_STATS64: stats64 = ParseStats(value, wide: true); break;
+                case SVC_ATTR_STATS64: stats64 = ParseStats(value); break;
             }
         }
         var family = Family(af);
@@ -318,9 +318,9 @@ internal static class IpvsCodec
                 case DEST_ATTR_ACTIVE_CONNS: active = NetlinkAttribute.U32(value, "IPVS_DEST_ATTR_ACTIVE_CONNS"); break;
                 case DEST_ATTR_INACT_CONNS: inactive = NetlinkAttribute.U32(value, "IPVS_DEST_ATTR_INACT_CONNS"); break;
                 case DEST_ATTR_PERSIST_CONNS: persistent = NetlinkAttribute.U32(value, "IPVS_DEST_ATTR_PERSIST_CONNS"); break;
-                case DEST_ATTR_STATS: stats = ParseStats(value, wide: false); break;
+                case DEST_ATTR_STATS: stats = ParseStats(value); break;
                 case DEST_ATTR_ADDR_FAMILY: af = NetlinkAttribute.U16(value, "IPVS_DEST_ATTR_ADDR_FAMILY"); break;
-                case DEST_ATTR_STATS64: stats64 = ParseStats(value, wide: true); break;
+                case DEST_ATTR_STATS64: stats64 = ParseStats(value); break;
                 case DEST_ATTR_TUN_TYPE: tunnelType = NetlinkAttribute.U8(value, "IPVS_DEST_ATTR_TUN_TYPE"); break;
                 case DEST_ATTR_TUN_PORT: tunnelPort = NetlinkAttribute.BigEndianU16(value, "IPVS_DEST_ATTR_TUN_PORT"); break;
                 case DEST_ATTR_TUN_FLAGS: tunnelFlags = NetlinkAttribute.U16(value, "IPVS_DEST_ATTR_TUN_FLAGS"); break;
@@ -343,9 +343,10 @@ internal static class IpvsCodec
     }
 
     /// <summary>
-    /// STATS (32-bit counters except bytes) or STATS64 (all u64). STATS_ATTR_PAD (11) and unknown ids are skipped.
+    /// STATS (32-bit counters except bytes) or STATS64 (all u64): each value is read at the size it comes in.
+    /// STATS_ATTR_PAD (11) and unknown ids are skipped.
     /// </summary>
-    public static IpvsStats ParseStats(ReadOnlySpan<byte> nest, bool wide)
+    public static IpvsStats ParseStats(ReadOnlySpan<byte> nest)
     {
         Span<ulong> values = stackalloc ulong[11];
         var reader = new NetlinkAttributeReader(nest);
@@ -359,7 +360,6 @@ internal static class IpvsCodec
                 _ => throw new NetlinkProtocolException($"stats attribute {type} has {value.Length} bytes"),
             };
         }
-        _ = wide;
         return new IpvsStats
         {
             Connections = values[STATS_ATTR_CONNS],

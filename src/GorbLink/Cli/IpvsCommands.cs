@@ -98,34 +98,23 @@ internal static class IpvsCommands
         {
             return await action();
         }
-        catch (StateFileException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return ExitCodes.BadInput;
-        }
-        catch (IpvsUnavailableException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return ExitCodes.NoIpvs;
-        }
-        catch (IpvsPermissionException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return ExitCodes.NoPermission;
-        }
-        catch (IpvsException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return ExitCodes.KernelRefused;
-        }
-        catch (FileNotFoundException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return ExitCodes.BadInput;
-        }
         catch (OperationCanceledException)
         {
             return ExitCodes.Failure;
         }
+        catch (Exception e) when (ExitCodeFor(e) is { } code)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return code;
+        }
     }
+
+    private static int? ExitCodeFor(Exception e) => e switch
+    {
+        StateFileException or FileNotFoundException or DirectoryNotFoundException => ExitCodes.BadInput,
+        IpvsUnavailableException => ExitCodes.NoIpvs,
+        IpvsPermissionException => ExitCodes.NoPermission,
+        IpvsException => ExitCodes.KernelRefused,
+        _ => null,
+    };
 }
