@@ -410,6 +410,7 @@ public sealed class DockerWatcher
             LastError = Describe(failure),
             LastErrorAt = now,
             ConsecutiveFailures = s.ConsecutiveFailures + (failure is DockerUnavailableException ? 1 : 0),
+            FailureCount = s.FailureCount + 1,
         });
     }
 

@@ -49,6 +49,8 @@ public sealed record DockerWatcherStatus
     public int ReconnectCount { get; init; }
     /// <summary>Connection attempts that failed since the last successful one.</summary>
     public int ConsecutiveFailures { get; init; }
+    /// <summary>Failed connection attempts and lost event streams, since start.</summary>
+    public long FailureCount { get; init; }
     public string? LastError { get; init; }
     public DateTimeOffset? LastErrorAt { get; init; }
     public DateTimeOffset? ConnectedSince { get; init; }

@@ -59,4 +59,12 @@ public enum NetlinkMessageFlags : ushort
     Capped = 0x100,
     /// <summary>On an NLMSG_ERROR: extended-ack TLVs follow.</summary>
     AckTlvs = 0x200,
+    /// <summary>On a NEW request: replace an existing object (NLM_F_REPLACE).</summary>
+    Replace = 0x100,
+    /// <summary>On a NEW request: fail with EEXIST when the object exists (NLM_F_EXCL).</summary>
+    Exclusive = 0x200,
+    /// <summary>On a NEW request: create the object if it does not exist (NLM_F_CREATE).</summary>
+    Create = 0x400,
+    /// <summary>On a NEW request: add to the end of the list (NLM_F_APPEND).</summary>
+    Append = 0x800,
 }

@@ -36,6 +36,13 @@ public ref struct NetlinkWriter
         header[1] = version;
     }
 
+    /// <summary>
+    /// A fixed-size family header right after nlmsghdr (rtnetlink's ifaddrmsg, ifinfomsg, ...), padded to 4 bytes.
+    /// Returned zeroed, for the caller to fill in.
+    /// </summary>
+    public readonly Span<byte> WriteFamilyHeader(int length) =>
+        _buffer.Append(NetlinkConstants.Align(length))[..length];
+
     public readonly void EndMessage(MessageStart start)
     {
         var length = _buffer.Length - start.Offset;

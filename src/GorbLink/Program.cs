@@ -13,6 +13,7 @@ run.AddTo(runCommand);
 runCommand.SetAction((parse, ct) => AgentHost.RunAsync(run.Bind(parse), ct));
 root.Subcommands.Add(runCommand);
 root.Subcommands.Add(StatusCommand.Build());
+root.Subcommands.Add(ServeCommand.Build());
 root.Subcommands.Add(IpvsCommands.Build());
 
 var parse = root.Parse(args);

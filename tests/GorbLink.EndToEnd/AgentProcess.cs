@@ -40,7 +40,6 @@ public sealed class AgentProcess : IDisposable
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            RedirectStandardInput = true,
             WorkingDirectory = Vm.Repo,
             UseShellExecute = false,
         };
@@ -91,12 +90,12 @@ public sealed class AgentProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>Waits until a log line matches; fails the test (with the log's tail) if none does in time or the agent exits.</summary>
-    public string WaitForLine(string what, Func<string, bool> match, TimeSpan? timeout = null)
+    /// <summary>Waits until a log line (from line <paramref name="from"/> on) matches; fails the test (with the log's tail) if none does in time or the agent exits.</summary>
+    public string WaitForLine(string what, Func<string, bool> match, TimeSpan? timeout = null, int from = 0)
     {
         var deadline = Stopwatch.StartNew();
         var limit = timeout ?? Scenario.Deadline;
-        var seen = 0;
+        var seen = from;
         while (true)
         {
             var lines = Lines;
@@ -104,7 +103,7 @@ public sealed class AgentProcess : IDisposable
             {
                 if (match(lines[seen])) return lines[seen];
             }
-            if (_process.HasExited && _outputClosed)
+            if (_process.HasExited && _outputClosed && _errorClosed)
                 Assert.Fail($"{_tag} exited ({_process.ExitCode}) before logging {what}; its log:\n{Tail()}");
             if (deadline.Elapsed > limit)
                 Assert.Fail($"{_tag} did not log {what} within {limit.TotalSeconds:0} s; its log:\n{Tail()}");

@@ -138,7 +138,7 @@ public sealed class Scenario : IDisposable
 /// <summary>Runs test methods in the order of their names (S1_, S2_, ...), so the output reads like the list.</summary>
 public sealed class ByMethodName : ITestMethodOrderer
 {
-    public IReadOnlyCollection<TTestMethod> OrderTestMethods<TTestMethod>(IReadOnlyCollection<TTestMethod> testMethods)
+    public IReadOnlyCollection<TTestMethod?> OrderTestMethods<TTestMethod>(IReadOnlyCollection<TTestMethod?> testMethods)
         where TTestMethod : notnull, ITestMethod =>
-        [.. testMethods.OrderBy(m => m.MethodName, StringComparer.Ordinal)];
+        [.. testMethods.OrderBy(m => m?.MethodName, StringComparer.Ordinal)];
 }

@@ -29,10 +29,10 @@ public static class Testbed
         var clock = Stopwatch.StartNew();
         var docker = Vm.Run(Path.Combine(Vm.Repo, "tests/vm/start-dockerd"));
         if (docker.ExitCode != 0) return "tests/vm/start-dockerd failed: " + docker;
-        var eth0 = Vm.Run("/bin/sh", "-c", $"""
+        var eth0 = Vm.Run("/bin/sh", "-c", $$"""
             set -e
-            ip link show eth0 >/dev/null 2>&1 || {{ modprobe dummy 2>/dev/null || true; ip link add eth0 type dummy; }}
-            ip -4 addr show dev eth0 | grep -q 'inet {Vip}/' || ip addr add {Vip}/24 dev eth0
+            ip link show eth0 >/dev/null 2>&1 || { modprobe dummy 2>/dev/null || true; ip link add eth0 type dummy; }
+            ip -4 addr show dev eth0 | grep -q 'inet {{Vip}}/' || ip addr add {{Vip}}/24 dev eth0
             ip link set eth0 up
             """);
         if (eth0.ExitCode != 0) return "could not set up the dummy eth0 with " + Vip + ": " + eth0;

@@ -2,7 +2,8 @@ using Microsoft.Extensions.Logging;
 
 namespace GorbLink.Core.Reconcile;
 
-// Event ids of GorbLink.Core: 3001-3099 the reconciler, 3101-3199 the reconcile loop. Never renumber: users filter on them.
+// Event ids of GorbLink.Core: 3001-3099 the reconciler, 3101-3199 the reconcile loop, 3201-3299 VIP management (Vips/Log.cs).
+// Never renumber: users filter on them.
 internal static partial class Log
 {
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "{Change}")]
@@ -82,4 +83,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3108, Level = LogLevel.Information, Message = "container {Container} is registered again")]
     public static partial void ContainerErrorResolved(ILogger logger, string container);
+
+    [LoggerMessage(EventId = 3109, Level = LogLevel.Error, Message = "after the reconcile pass, {Observer} failed: {Reason}")]
+    public static partial void ObserverFailed(ILogger logger, Exception exception, string observer, string reason);
 }

@@ -83,6 +83,7 @@ public sealed class ReconcileLoop
     private HashSet<string> _reportedErrors = new(StringComparer.Ordinal);
     private Dictionary<string, string> _erroredContainers = new(StringComparer.Ordinal);
     private volatile DesiredState? _desired;
+    private IReconcilePassObserver[] _observers = [];
     private int _state = (int)ReconcileLoopState.NotStarted;
     private int _started;
 
@@ -124,6 +125,14 @@ public sealed class ReconcileLoop
     public DesiredState? Desired => _desired;
 
     public Reconciler Reconciler => _reconciler;
+
+    /// <summary>Adds an observer of successful passes; call before <see cref="RunAsync"/>.</summary>
+    public void AddObserver(IReconcilePassObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        if (Volatile.Read(ref _started) == 1) throw new InvalidOperationException("add observers before the loop runs");
+        _observers = [.. _observers, observer];
+    }
 
     /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled (then returns normally) or a fatal error.</summary>
     /// <exception cref="OwnershipFileException">The ownership file is damaged or cannot be written: fixing that takes the user.</exception>
@@ -182,6 +191,7 @@ public sealed class ReconcileLoop
                 ReportContainerProblems(desired);
                 var result = await _reconciler.ReconcileAsync(desired, cancellationToken).ConfigureAwait(false);
                 Count(result);
+                await NotifyAsync(desired, result, cancellationToken).ConfigureAwait(false);
                 if (failuresInRow > 0) Log.Recovered(_logger, failuresInRow);
                 failuresInRow = 0;
                 backoff = _options.InitialBackoff;
@@ -247,6 +257,21 @@ public sealed class ReconcileLoop
         await cts.CancelAsync().ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         return first == change;
+    }
+
+    private async Task NotifyAsync(DesiredState desired, ReconcileResult result, CancellationToken cancellationToken)
+    {
+        foreach (var observer in _observers)
+        {
+            try
+            {
+                await observer.OnPassAsync(desired, result, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                Log.ObserverFailed(_logger, e, observer.GetType().Name, e.Message);
+            }
+        }
     }
 
     /// <summary>Logs label errors and conflicts the first time they appear, not on every pass.</summary>

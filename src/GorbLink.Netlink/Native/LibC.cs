@@ -37,4 +37,8 @@ internal static partial class LibC
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
+
+    /// <summary>The index of a network interface in the caller's network namespace; 0 (errno ENODEV) when there is none.</summary>
+    [LibraryImport("libc", EntryPoint = "if_nametoindex", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial uint IfNameToIndex(string name);
 }

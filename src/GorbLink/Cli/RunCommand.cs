@@ -33,11 +33,15 @@ internal sealed class RunCommand
     };
     private readonly Option<bool> _cleanupOnExit = Flag("--cleanup-on-exit", "On SIGTERM, remove every IPVS entry this agent created (default: leave them serving)");
     private readonly Option<string> _stateDirectory = Text("--state-dir", "/var/lib/gorblink", "Where the agent records what it created (state.json) and its status (status.json)");
+    private readonly Option<string?> _metricsListen = ListenAddress("--metrics-listen", "Serve Prometheus /metrics and /healthz on ADDR:PORT (e.g. :9100, 127.0.0.1:9100); off by default");
+    private readonly Option<string?> _vipInterface = OptionalText("--vip-interface", "Add each VIP in use that no interface has to this interface as a /32 (/128), and remove it when no service uses it");
+    private readonly Option<bool> _setSysctls = Flag("--set-sysctls", "Set net.ipv4.vs.conntrack, expire_nodest_conn and expire_quiescent_template to 1 at start, as kube-proxy does, for NAT to containers");
 
     public IEnumerable<Option> Options =>
     [
         _interface, _remote, _remoteToken, _local, _verbose, _dockerHost, _labelPrefix, _exposeByDefault,
         _resyncInterval, _drainTimeout, _dryRun, _logFormat, _cleanupOnExit, _stateDirectory,
+        _metricsListen, _vipInterface, _setSysctls,
     ];
 
     public RunOptions Bind(ParseResult parse) => new()
@@ -56,6 +60,9 @@ internal sealed class RunCommand
         LogFormat = parse.GetValue(_logFormat),
         CleanupOnExit = parse.GetValue(_cleanupOnExit),
         StateDirectory = parse.GetValue(_stateDirectory)!,
+        MetricsListen = parse.GetValue(_metricsListen),
+        VipInterface = parse.GetValue(_vipInterface),
+        SetSysctls = parse.GetValue(_setSysctls),
     };
 
     public void AddTo(Command command)
@@ -74,6 +81,18 @@ internal sealed class RunCommand
 
     private static Option<string?> OptionalText(string name, string description) =>
         new(name) { Description = description, DefaultValueFactory = _ => Env(EnvName(name)) };
+
+    private static Option<string?> ListenAddress(string name, string description)
+    {
+        var option = OptionalText(name, description);
+        option.Validators.Add(result =>
+        {
+            var text = result.GetValueOrDefault<string?>();
+            if (text is not null && !Metrics.MetricsServer.TryParseListen(text, out _, out var error))
+                result.AddError($"{name}: {error}");
+        });
+        return option;
+    }
 
     private static Option<bool> Flag(string name, string description, params string[] aliases) =>
         new(name, aliases)

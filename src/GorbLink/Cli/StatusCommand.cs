@@ -5,6 +5,7 @@ using System.Text;
 using GorbLink.Core.Status;
 using GorbLink.Ipvs;
 using GorbLink.Ipvs.Netlink;
+using GorbLink.Remote.Client;
 
 namespace GorbLink.Cli;
 
@@ -26,6 +27,8 @@ internal static class StatusCommand
         command.SetAction((parse, ct) => IpvsCommands.Guard(async () =>
         {
             var path = Path.Combine(parse.GetValue(stateDir)!, "status.json");
+            // Remote mode (run -r) writes remote-status.json; without --local it writes no status.json.
+            var remote = RemoteStatusFile.TryRead(Path.Combine(parse.GetValue(stateDir)!, RemoteStatusFile.FileName));
             AgentStatus status;
             try
             {
@@ -33,6 +36,7 @@ internal static class StatusCommand
             }
             catch (StatusFileException e)
             {
+                if (remote is not null && !File.Exists(path)) return PrintRemote(remote, parse.GetValue(json));
                 Console.Error.WriteLine($"error: {e.Message}");
                 return ExitCodes.Failure;
             }
@@ -44,9 +48,36 @@ internal static class StatusCommand
                 return ExitCodes.Success;
             }
             Console.Out.Write(Render(status, live is not null));
+            if (remote is not null) Console.Out.Write(RenderRemote(remote));
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    private static int PrintRemote(RemoteStatusDocument remote, bool json)
+    {
+        if (json) Console.Out.Write(Encoding.UTF8.GetString(RemoteStatusFile.Serialize(remote)));
+        else Console.Out.Write(RenderRemote(remote));
+        return ExitCodes.Success;
+    }
+
+    /// <summary>One block per GORB daemon: reachable, in sync, circuit breaker, what is there, what failed.</summary>
+    internal static string RenderRemote(RemoteStatusDocument remote)
+    {
+        var text = new StringBuilder();
+        var ic = CultureInfo.InvariantCulture;
+        text.AppendLine(ic, $"remote daemons (desired revision {remote.DesiredRevision}: {remote.DesiredServices} services, {remote.DesiredBackends} backends; written {remote.Written:u}):");
+        foreach (var d in remote.Daemons)
+        {
+            var state = d.InSync ? "in sync" : d.Reachable ? "not yet in sync" : "unreachable";
+            text.AppendLine(ic, $"  {d.Daemon} ({d.Url}): {state}, circuit {d.Breaker}; applied revision {d.AppliedRevision}; {d.Services} services, {d.Backends} backends; owns {d.OwnedServices} services, {d.OwnedBackends} backends");
+            text.AppendLine(ic, $"    {d.Passes} passes, {d.FailedPasses} failed{(d.ConsecutiveFailures > 0 ? $", {d.ConsecutiveFailures} in a row" : "")}; last success {(d.LastSuccessAt is { } at ? at.ToString("u", ic) : "never")}");
+            if (d.LastError is not null && !d.Reachable) text.AppendLine(ic, $"    last error ({d.LastErrorAt:u}): {d.LastError}");
+            foreach (var failure in d.Failures) text.AppendLine(ic, $"    refused: {failure}");
+            foreach (var refused in d.Refused) text.AppendLine(ic, $"    left alone: {refused}");
+        }
+        foreach (var problem in remote.NotSent) text.AppendLine(ic, $"  not sent: {problem}");
+        return text.ToString();
     }
 
     private static async Task<IReadOnlyList<VirtualServiceTable>?> TryReadKernelAsync(CancellationToken ct)

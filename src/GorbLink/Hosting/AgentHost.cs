@@ -22,16 +22,13 @@ internal static partial class AgentHost
 {
     public static async Task<int> RunAsync(RunOptions options, CancellationToken cancellationToken)
     {
+        // -r: GORB daemons instead of (with --local, besides) this host's kernel; see RemoteAgentHost.
+        if (options.Remotes.Count > 0) return await RemoteAgentHost.RunAsync(options, cancellationToken).ConfigureAwait(false);
+
         var startedAt = DateTimeOffset.UtcNow;
         var logging = Logging.Configure(options.LogFormat, options.Verbose);
         using var loggerFactory = LoggerFactory.Create(b => b.AddNLog(logging));
         var log = loggerFactory.CreateLogger("GorbLink");
-
-        if (options.Remotes.Count > 0)
-        {
-            LogStartFailed(log, "remote mode (-r) is not available in this build; run without -r to program the local kernel");
-            return ExitCodes.BadInput;
-        }
 
         IReadOnlyList<System.Net.IPAddress> addresses;
         Uri endpoint;
@@ -57,11 +54,17 @@ internal static partial class AgentHost
             return ExitCodes.BadInput;
         }
 
-        IpvsNetlinkClient ipvs;
+        IIpvsClient ipvs;
         try
         {
             ipvs = await IpvsNetlinkClient.OpenAsync(cancellationToken).ConfigureAwait(false);
             await ipvs.GetInfoAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IpvsUnavailableException e) when (options.DryRun)
+        {
+            // A dry run writes nothing: plan against an empty table, so it can show what it would do on any machine.
+            LogDryRunWithoutIpvs(log, e.Message);
+            ipvs = new NoKernelIpvsClient();
         }
         catch (IpvsUnavailableException e)
         {
@@ -75,6 +78,12 @@ internal static partial class AgentHost
         }
 
         await using var _ = ipvs;
+        var (features, featuresExit, featuresReason) = AgentFeatures.Prepare(options, ownership, loggerFactory);
+        if (features is null)
+        {
+            LogStartFailed(log, featuresReason!);
+            return featuresExit;
+        }
         var connector = new DockerConnector(loggerFactory.CreateLogger<DockerConnector>());
         try
         {
@@ -114,15 +123,24 @@ internal static partial class AgentHost
             ipvs, ownership,
             new ReconcilerOptions { DrainTimeout = options.DrainTimeout, DryRun = options.DryRun, StatusPath = options.StatusFile },
             sp.GetRequiredService<ILogger<Reconciler>>(), TimeProvider.System));
-        builder.Services.AddSingleton(sp => new ReconcileLoop(
+        builder.Services.AddSingleton(sp => AgentFeatures.Observe(new ReconcileLoop(
             sp.GetRequiredService<ContainerStore>(), new DesiredStateBuilder(labelOptions), sp.GetRequiredService<Reconciler>(),
             new ReconcileLoopOptions { ResyncInterval = options.ResyncInterval },
-            sp.GetRequiredService<ILogger<ReconcileLoop>>(), TimeProvider.System));
+            sp.GetRequiredService<ILogger<ReconcileLoop>>(), TimeProvider.System), sp));
+        AgentFeatures.AddTo(builder.Services, features, startedAt);
         builder.Services.AddHostedService<AgentService>();
 
         using var host = builder.Build();
         Environment.ExitCode = ExitCodes.Success;
-        await host.RunAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await host.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Metrics.MetricsListenException e)
+        {
+            LogStartFailed(log, e.Message);
+            return ExitCodes.BadInput;
+        }
         return Environment.ExitCode;
     }
 
@@ -132,6 +150,10 @@ internal static partial class AgentHost
     [LoggerMessage(EventId = 1011, EventName = "DockerConnected", Level = LogLevel.Information,
         Message = "Docker Engine {EngineVersion} at {Endpoint}, speaking API {ApiVersion}")]
     private static partial void LogDocker(ILogger logger, string endpoint, string engineVersion, string apiVersion);
+
+    [LoggerMessage(EventId = 1013, EventName = "DryRunWithoutIpvs", Level = LogLevel.Warning,
+        Message = "{Reason}; dry run: planning against an empty IPVS table")]
+    private static partial void LogDryRunWithoutIpvs(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 1012, EventName = "AgentStarting", Level = LogLevel.Information,
         Message = "watching containers; interface {Interface}, default VIP {Vip}, labels {Prefix}.*{DryRun}")]

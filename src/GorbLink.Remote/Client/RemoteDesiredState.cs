@@ -1,0 +1,160 @@
+using System.Net;
+using GorbLink.Core.Containers;
+using GorbLink.Core.Desired;
+using GorbLink.Core.Labels;
+using GorbLink.Ipvs;
+using GorbLink.Remote.Protocol;
+
+namespace GorbLink.Remote.Client;
+
+/// <summary>One backend as the daemons should have it.</summary>
+/// <param name="Weight">The weight it should have; 0 while its container drains.</param>
+/// <param name="Draining">Its container is stopping, paused, restarting or unhealthy: kept at weight 0, never created.</param>
+public sealed record RemoteBackend(string Id, DestinationKey Destination, GorbBackendOptions Options, int Weight, bool Draining, string Container);
+
+/// <summary>One virtual service as the daemons should have it, with its backends.</summary>
+public sealed record RemoteService(
+    string Id,
+    string Name,
+    VirtualServiceKey Key,
+    GorbServiceOptions Options,
+    ServiceFlags Flags,
+    IReadOnlyList<RemoteBackend> Backends);
+
+/// <summary>
+/// The full desired state in GORB's terms, one versioned snapshot that every daemon's sink reconciles to on its own
+/// schedule (a daemon that is down simply catches up with the latest one).
+/// </summary>
+public sealed record RemoteDesiredState(long Revision, IReadOnlyList<RemoteService> Services, IReadOnlyList<string> Problems)
+{
+    public static RemoteDesiredState Empty { get; } = new(0, [], []);
+
+    public int BackendCount => Services.Sum(s => s.Backends.Count);
+}
+
+/// <summary>Turns GorbLink's <see cref="DesiredState"/> into vsIDs, rsIDs and GORB options (<see cref="GorbIds"/>).</summary>
+public static class RemoteDesiredMapper
+{
+    /// <summary>
+    /// The default VIP of remote mode: a container without a vip label asks for "the daemon's default address", which
+    /// GORB spells as an empty host. It is never a valid label value (unspecified addresses are refused), so it is unambiguous.
+    /// </summary>
+    public static IPAddress DaemonDefaultVip { get; } = IPAddress.Any;
+
+    /// <summary>Label options for the remote desired state: those of the agent, with <see cref="DaemonDefaultVip"/> as default VIP.</summary>
+    public static LabelOptions ForRemote(LabelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options with { DefaultVip = DaemonDefaultVip };
+    }
+
+    public static RemoteDesiredState Map(long revision, DesiredState desired, ContainerSnapshot containers, LabelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(desired);
+        ArgumentNullException.ThrowIfNull(containers);
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = new List<string>();
+        var services = new List<RemoteService>(desired.Services.Count);
+        var serviceIds = new Dictionary<string, VirtualServiceKey>(StringComparer.Ordinal);
+        var backendIds = new Dictionary<string, string>(StringComparer.Ordinal);
+        var intents = new Dictionary<string, ContainerIntent?>(StringComparer.Ordinal);
+
+        foreach (var service in desired.Services)
+        {
+            var key = service.Key;
+            if (key.IsFirewallMark || key.Protocol is not (IpvsProtocol.Tcp or IpvsProtocol.Udp))
+            {
+                problems.Add($"service {key}: GORB daemons take tcp and udp services only; not sent");
+                continue;
+            }
+            var info = desired.ServiceInfo.GetValueOrDefault(key);
+            var name = info?.Name ?? key.ToString();
+            var containerPort = ContainerPort(key, info, containers, options, intents);
+            var id = GorbIds.ServiceId(name, containerPort, key.Protocol);
+            if (id.Length == 0)
+            {
+                problems.Add($"service {key} (\"{name}\"): its vsID would be empty; not sent");
+                continue;
+            }
+            if (serviceIds.TryGetValue(id, out var taken))
+            {
+                problems.Add($"service {key} (\"{name}\") would get vsID {id}, which service {taken} already has; not sent (give one of them another service label)");
+                continue;
+            }
+            serviceIds.Add(id, key);
+
+            var spec = service.Service.Spec;
+            var settable = spec.Flags & ~(ServiceFlags.Persistent | ServiceFlags.Hashed);
+            var serviceOptions = new GorbServiceOptions
+            {
+                Host = key.Address!.Equals(DaemonDefaultVip) ? "" : key.Address.ToString(),
+                Port = key.Port,
+                Protocol = IpvsNames.Protocol(key.Protocol),
+                Method = spec.Scheduler,
+                Flags = GorbWords.Flags(settable, spec.Scheduler),
+                Persistent = spec.PersistenceTimeout > 0,
+                PersistenceTimeout = spec.PersistenceTimeout > 0 ? spec.PersistenceTimeout : null,
+            };
+
+            var backends = new List<RemoteBackend>(service.Destinations.Count);
+            foreach (var destination in service.Destinations)
+            {
+                var owner = desired.OwnerOf(key, destination.Key);
+                var containerName = owner?.ContainerName ?? destination.Key.ToString();
+                var rsId = GorbIds.BackendId(containerName, destination.Key.Port, key.Protocol);
+                if (backendIds.TryGetValue(rsId, out var holder))
+                {
+                    problems.Add($"destination {destination.Key} of {key} (container {containerName}) would get rsID {rsId}, which a backend of {holder} already has; not sent");
+                    continue;
+                }
+                backendIds.Add(rsId, id);
+                var weight = destination.Spec.Weight;
+                backends.Add(new RemoteBackend(
+                    rsId,
+                    destination.Key,
+                    BackendOptions(destination, key.Protocol),
+                    weight,
+                    owner?.Draining == true,
+                    containerName));
+            }
+            if (backends.Count == 0) continue;
+            services.Add(new RemoteService(id, name, key, serviceOptions, settable, backends));
+        }
+        return new RemoteDesiredState(revision, services, problems);
+    }
+
+    /// <summary>
+    /// The backend as sent on PUT. UDP backends get pulse type none, as gorb-docker-link sends them (a TCP check of a
+    /// UDP port fails); TCP backends send no pulse, so the daemon's default (TCP check every minute) applies.
+    /// </summary>
+    private static GorbBackendOptions BackendOptions(Destination destination, IpvsProtocol protocol) => new()
+    {
+        Host = destination.Key.Address.ToString(),
+        Port = destination.Key.Port,
+        Weight = destination.Spec.Weight,
+        Method = GorbWords.Forward(destination.Spec.Forward),
+        Pulse = protocol == IpvsProtocol.Udp ? GorbPulse.None() : null,
+    };
+
+    /// <summary>The container port behind <paramref name="key"/> for the container whose labels set the service (its holder).</summary>
+    private static ushort ContainerPort(
+        VirtualServiceKey key,
+        ServiceInfo? info,
+        ContainerSnapshot containers,
+        LabelOptions options,
+        Dictionary<string, ContainerIntent?> intents)
+    {
+        if (info is null || !containers.Containers.TryGetValue(info.HolderId, out var holder)) return key.Port;
+        if (!intents.TryGetValue(holder.Id, out var intent))
+        {
+            intent = ContainerLabels.Parse(holder, options).Intent;
+            intents.Add(holder.Id, intent);
+        }
+        if (intent is null) return key.Port;
+        foreach (var endpoint in intent.Endpoints)
+        {
+            if (endpoint.Service == key) return endpoint.Port.ContainerPort;
+        }
+        return key.Port;
+    }
+}

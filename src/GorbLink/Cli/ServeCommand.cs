@@ -1,0 +1,87 @@
+using System.CommandLine;
+using GorbLink.Hosting;
+
+namespace GorbLink.Cli;
+
+/// <summary>Everything `gorblink serve` was told.</summary>
+internal sealed record ServeSettings
+{
+    public string Listen { get; init; } = ":4672";
+    public string Interface { get; init; } = "eth0";
+    public bool Flush { get; init; }
+    public string? VipInterface { get; init; }
+    public string StateDirectory { get; init; } = "/var/lib/gorblink";
+    public string? Token { get; init; }
+    public int MaxConcurrentChecks { get; init; } = 32;
+    public bool Verbose { get; init; }
+    public LogFormat LogFormat { get; init; } = LogFormat.Text;
+}
+
+/// <summary>
+/// `gorblink serve`: a GORB-compatible control daemon (GORB's -l, -i, -f flags) that programs this host's kernel in-process.
+/// Options also come from GORBLINK_&lt;OPTION&gt; environment variables, like `gorblink run`'s.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Build()
+    {
+        var listen = new Option<string>("--listen", "-l")
+        {
+            Description = "HTTP listen address, Go style (:4672 = every address, 127.0.0.1:4672, [::1]:4672)",
+            DefaultValueFactory = _ => RunCommand.Env("LISTEN") ?? ":4672",
+        };
+        var @interface = new Option<string>("--interface", "-i")
+        {
+            Description = "Interface whose first address is the VIP of a service that gives no host",
+            DefaultValueFactory = _ => RunCommand.Env("INTERFACE") ?? "eth0",
+        };
+        var flush = new Option<bool>("--flush", "-f") { Description = "Flush every IPVS service on start (default: adopt this daemon's own entries from the last run)" };
+        var vipInterface = new Option<string?>("--vip-interface")
+        {
+            Description = "Add each service's VIP to this interface as a host address (/32, /128) while the service exists",
+            DefaultValueFactory = _ => RunCommand.Env("VIP_INTERFACE"),
+        };
+        var stateDir = new Option<string>("--state-dir")
+        {
+            Description = "Where the daemon records its services and backends (serve-state.json) to adopt them after a restart",
+            DefaultValueFactory = _ => RunCommand.Env("STATE_DIR") ?? "/var/lib/gorblink",
+        };
+        var token = new Option<string?>("--token")
+        {
+            Description = "Require \"Authorization: Bearer <token>\" on every request (gorblink run --remote-token)",
+            DefaultValueFactory = _ => RunCommand.Env("TOKEN"),
+        };
+        var checks = new Option<int>("--max-concurrent-checks")
+        {
+            Description = "Health checks running at once, over all backends",
+            DefaultValueFactory = _ => int.TryParse(RunCommand.Env("MAX_CONCURRENT_CHECKS"), out var n) ? n : 32,
+        };
+        checks.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1) r.AddError("--max-concurrent-checks must be at least 1");
+        });
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Debug logging" };
+        var logFormat = new Option<LogFormat>("--log-format")
+        {
+            Description = "text or json",
+            DefaultValueFactory = _ => Enum.TryParse<LogFormat>(RunCommand.Env("LOG_FORMAT"), ignoreCase: true, out var f) ? f : LogFormat.Text,
+        };
+        var command = new Command("serve", "Run a GORB-compatible control daemon (REST API on -l) that programs this host's IPVS table; Docker hosts feed it with `gorblink run -r`")
+        {
+            listen, @interface, flush, vipInterface, stateDir, token, checks, verbose, logFormat,
+        };
+        command.SetAction((parse, ct) => ServeHost.RunAsync(new ServeSettings
+        {
+            Listen = parse.GetValue(listen)!,
+            Interface = parse.GetValue(@interface)!,
+            Flush = parse.GetValue(flush),
+            VipInterface = parse.GetValue(vipInterface),
+            StateDirectory = parse.GetValue(stateDir)!,
+            Token = parse.GetValue(token),
+            MaxConcurrentChecks = parse.GetValue(checks),
+            Verbose = parse.GetValue(verbose),
+            LogFormat = parse.GetValue(logFormat),
+        }, ct));
+        return command;
+    }
+}

@@ -1,0 +1,131 @@
+using System.Net;
+using System.Net.Sockets;
+using GorbLink.Cli;
+using GorbLink.Core.Vips;
+using GorbLink.Ipvs;
+using GorbLink.Ipvs.Netlink;
+using GorbLink.Netlink;
+using GorbLink.Netlink.Route;
+using GorbLink.Remote.Server;
+using Microsoft.Extensions.Logging;
+using NLog.Extensions.Logging;
+
+namespace GorbLink.Hosting;
+
+/// <summary>
+/// `gorblink serve`: checks what it needs (interface, IPVS, permission, state files) so that a missing part is one
+/// clear line and a telling exit code, then serves GORB's API until SIGTERM. The kernel is left serving on exit.
+/// </summary>
+internal static partial class ServeHost
+{
+    public static async Task<int> RunAsync(ServeSettings settings, CancellationToken cancellationToken)
+    {
+        var logging = Logging.Configure(settings.LogFormat, settings.Verbose);
+        using var loggerFactory = LoggerFactory.Create(b => b.AddNLog(logging));
+        var log = loggerFactory.CreateLogger("GorbLink.Serve");
+
+        IPAddress? defaultHost;
+        try
+        {
+            var addresses = InterfaceAddresses.Of(settings.Interface);
+            defaultHost = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+                ?? addresses.FirstOrDefault(a => !a.IsIPv6LinkLocal);
+            GorbServer.ParseListen(settings.Listen);
+        }
+        catch (ArgumentException e)
+        {
+            LogStartFailed(log, e.Message);
+            return ExitCodes.BadInput;
+        }
+
+        IpvsNetlinkClient ipvs;
+        try
+        {
+            ipvs = await IpvsNetlinkClient.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await ipvs.GetInfoAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IpvsUnavailableException e)
+        {
+            LogStartFailed(log, e.Message);
+            return ExitCodes.NoIpvs;
+        }
+        catch (IpvsPermissionException e)
+        {
+            LogStartFailed(log, e.Message);
+            return ExitCodes.NoPermission;
+        }
+        await using var _ = ipvs;
+
+        InterfaceAddressClient? addressClient = null;
+        Func<IReadOnlySet<IPAddress>, CancellationToken, Task>? vipSync = null;
+        if (settings.VipInterface is { Length: > 0 } vipInterface)
+        {
+            try
+            {
+                addressClient = InterfaceAddressClient.Open();
+                var vips = new VipManager(addressClient,
+                    new VipManagerOptions { Interface = vipInterface, StatePath = Path.Combine(settings.StateDirectory, "serve-vips.json") },
+                    ownership: null, loggerFactory.CreateLogger<VipManager>());
+                vips.Load();
+                vipSync = async (inUse, ct) => await vips.SyncAsync(inUse, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is VipStateFileException or NetlinkException)
+            {
+                addressClient?.Dispose();
+                LogStartFailed(log, e.Message);
+                return ExitCodes.BadInput;
+            }
+        }
+        using var __ = addressClient;
+
+        var options = new ServeOptions
+        {
+            Listen = settings.Listen,
+            DefaultHost = defaultHost,
+            Flush = settings.Flush,
+            StateDirectory = settings.StateDirectory,
+            Token = settings.Token,
+            MaxConcurrentChecks = settings.MaxConcurrentChecks,
+        };
+        LogStarting(log, settings.Interface, defaultHost?.ToString() ?? "none", settings.Flush ? "flush" : "adopt its own entries",
+            settings.VipInterface ?? "off");
+        GorbServer server;
+        try
+        {
+            server = await GorbServer.StartAsync(options, ipvs, loggerFactory, TimeProvider.System, vipSync, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IpvsPermissionException e)
+        {
+            LogStartFailed(log, e.Message);
+            return ExitCodes.NoPermission;
+        }
+        catch (IpvsException e)
+        {
+            LogStartFailed(log, e.Message);
+            return ExitCodes.Failure;
+        }
+        catch (InvalidDataException e)
+        {
+            LogStartFailed(log, e.Message);
+            return ExitCodes.BadInput;
+        }
+        catch (IOException e)
+        {
+            // Kestrel: address in use, or no permission to bind.
+            LogStartFailed(log, $"cannot listen on {settings.Listen}: {e.Message}");
+            return ExitCodes.Failure;
+        }
+        await using (server.ConfigureAwait(false))
+        {
+            await server.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        }
+        return ExitCodes.Success;
+    }
+
+    [LoggerMessage(EventId = 1020, EventName = "ServeStartFailed", Level = LogLevel.Critical, Message = "cannot start: {Reason}")]
+    private static partial void LogStartFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 1021, EventName = "ServeStarting", Level = LogLevel.Information,
+        Message = "GORB-compatible daemon: interface {Interface} (default address {DefaultHost}), on start {Start}, VIP interface {VipInterface}")]
+    private static partial void LogStarting(ILogger logger, string @interface, string defaultHost, string start, string vipInterface);
+}

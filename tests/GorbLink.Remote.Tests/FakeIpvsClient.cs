@@ -1,0 +1,252 @@
+using System.Net.Sockets;
+using GorbLink.Core.Desired;
+using GorbLink.Ipvs;
+
+namespace GorbLink.Remote.Tests;
+
+/// <summary>
+/// An in-memory IPVS table behind <see cref="IIpvsClient"/>, with kube-proxy FakeIPVS semantics: the errors a kernel
+/// returns (EEXIST, ESRCH, ENOENT), readback as a kernel reports it (HASHED, PERSISTENT, explicit netmask), connection
+/// counts a test can set, refusals and netlink failures a test can inject, and a record of every batch.
+/// A copy of tests/GorbLink.Core.Tests/FakeIpvsClient.cs. Thread-safe.
+/// </summary>
+internal sealed class FakeIpvsClient : IIpvsClient
+{
+    private const int ENOENT = 2, ESRCH = 3, EEXIST = 17, EINVAL = 22;
+
+    private sealed class Dest(Destination destination)
+    {
+        public Destination Destination = destination;
+        public uint Active;
+        public uint Inactive;
+    }
+
+    private sealed class Svc(VirtualService service)
+    {
+        public VirtualService Service = service;
+        public readonly Dictionary<DestinationKey, Dest> Destinations = [];
+    }
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<VirtualServiceKey, Svc> _services = [];
+    private readonly List<IReadOnlyList<IpvsOperation>> _batches = [];
+
+    /// <summary>Returns an errno for an operation the kernel should refuse, or 0.</summary>
+    public Func<IpvsOperation, int>? Refuse { get; set; }
+
+    /// <summary>While positive, GetTableAsync throws <see cref="DumpFailure"/> (as a broken netlink socket would) and counts down.</summary>
+    public int FailDumps { get; set; }
+    public Exception DumpFailure { get; set; } = new IpvsException(IpvsOperationKind.GetService, "services", 105, "dump services: no buffer space available");
+
+    /// <summary>When set, the next ExecuteAsync applies its operations and then throws this: the process dying between batch and bookkeeping.</summary>
+    public Exception? FailAfterNextBatch { get; set; }
+
+    /// <summary>When set, the next ExecuteAsync throws this without applying anything.</summary>
+    public Exception? FailNextBatch { get; set; }
+
+    public int DumpCalls { get; private set; }
+
+    public IReadOnlyList<IReadOnlyList<IpvsOperation>> Batches { get { lock (_gate) return [.. _batches]; } }
+    public int ExecuteCalls { get { lock (_gate) return _batches.Count; } }
+    public int Writes { get { lock (_gate) return _batches.Sum(b => b.Count); } }
+
+    public void ResetCounts()
+    {
+        lock (_gate)
+        {
+            _batches.Clear();
+            DumpCalls = 0;
+        }
+    }
+
+    /// <summary>Adds a service directly, as ipvsadm or kube-proxy would: not through the agent.</summary>
+    public void AddForeign(DesiredService service)
+    {
+        lock (_gate)
+        {
+            var svc = _services.TryGetValue(service.Key, out var existing) ? existing : _services[service.Key] = new Svc(service.Service);
+            foreach (var d in service.Destinations) svc.Destinations[d.Key] = new Dest(d);
+        }
+    }
+
+    public void SetConnections(VirtualServiceKey service, DestinationKey destination, uint active, uint inactive)
+    {
+        lock (_gate)
+        {
+            var d = _services[service].Destinations[destination];
+            d.Active = active;
+            d.Inactive = inactive;
+        }
+    }
+
+    public bool Has(VirtualServiceKey service) { lock (_gate) return _services.ContainsKey(service); }
+
+    public bool Has(VirtualServiceKey service, DestinationKey destination)
+    {
+        lock (_gate) return _services.TryGetValue(service, out var s) && s.Destinations.ContainsKey(destination);
+    }
+
+    public Destination? Find(VirtualServiceKey service, DestinationKey destination)
+    {
+        lock (_gate) return _services.TryGetValue(service, out var s) && s.Destinations.TryGetValue(destination, out var d) ? d.Destination : null;
+    }
+
+    public VirtualService? Find(VirtualServiceKey service)
+    {
+        lock (_gate) return _services.TryGetValue(service, out var s) ? s.Service : null;
+    }
+
+    public int ServiceCount { get { lock (_gate) return _services.Count; } }
+    public int DestinationCount { get { lock (_gate) return _services.Values.Sum(s => s.Destinations.Count); } }
+
+    /// <summary>The table as text, for comparing before/after.</summary>
+    public string Dump()
+    {
+        lock (_gate)
+        {
+            var lines = new List<string>();
+            foreach (var key in _services.Keys.Order(KeyOrder.Instance))
+            {
+                var s = _services[key];
+                lines.Add($"{key} {s.Service.Spec.Scheduler}");
+                foreach (var dk in s.Destinations.Keys.Order(KeyOrder.Instance))
+                {
+                    var d = s.Destinations[dk];
+                    lines.Add($"  {dk} w={d.Destination.Spec.Weight} {d.Destination.Spec.Forward} a={d.Active} i={d.Inactive}");
+                }
+            }
+            return string.Join("\n", lines);
+        }
+    }
+
+    public Task<IReadOnlyList<VirtualServiceTable>> GetTableAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            DumpCalls++;
+            if (FailDumps > 0)
+            {
+                FailDumps--;
+                throw DumpFailure;
+            }
+            IReadOnlyList<VirtualServiceTable> tables = [.. _services.Values.Select(Readback)];
+            return Task.FromResult(tables);
+        }
+    }
+
+    private static VirtualServiceTable Readback(Svc s)
+    {
+        var spec = s.Service.Spec;
+        var flags = spec.Flags | ServiceFlags.Hashed;
+        if (spec.PersistenceTimeout > 0) flags |= ServiceFlags.Persistent;
+        var readback = spec with
+        {
+            Flags = flags,
+            NetmaskPrefixLength = spec.NetmaskPrefixLength ?? (s.Service.Key.Family == AddressFamily.InterNetworkV6 ? 128 : 32),
+            PersistenceEngine = spec.PersistenceEngine ?? "",
+        };
+        return new VirtualServiceTable(
+            new VirtualServiceStatus(s.Service with { Spec = readback }, IpvsStats.Empty),
+            [.. s.Destinations.Values.Select(d => new DestinationStatus(d.Destination, d.Active, d.Inactive, 0, IpvsStats.Empty))]);
+    }
+
+    public Task<IpvsBatchResult> ExecuteAsync(IReadOnlyList<IpvsOperation> operations, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            _batches.Add([.. operations]);
+            if (FailNextBatch is { } e)
+            {
+                FailNextBatch = null;
+                throw e;
+            }
+            var failures = new List<IpvsException>();
+            foreach (var operation in operations)
+            {
+                var errno = Refuse?.Invoke(operation) ?? 0;
+                if (errno == 0) errno = Apply(operation);
+                if (errno != 0)
+                    failures.Add(new IpvsException(operation.Kind, operation.Target, errno, $"{operation.Kind} {operation.Target}: errno {errno}"));
+            }
+            if (FailAfterNextBatch is { } after)
+            {
+                FailAfterNextBatch = null;
+                throw after;
+            }
+            return Task.FromResult(new IpvsBatchResult(operations.Count, failures));
+        }
+    }
+
+    private int Apply(IpvsOperation operation)
+    {
+        switch (operation)
+        {
+            case IpvsOperation.CreateService o:
+                if (_services.ContainsKey(o.Service.Key)) return EEXIST;
+                _services.Add(o.Service.Key, new Svc(o.Service));
+                return 0;
+            case IpvsOperation.UpdateService o:
+                if (!_services.TryGetValue(o.Service.Key, out var updated)) return ESRCH;
+                updated.Service = o.Service;
+                return 0;
+            case IpvsOperation.DeleteService o:
+                return _services.Remove(o.Service) ? 0 : ESRCH;
+            case IpvsOperation.CreateDestination o:
+                if (!_services.TryGetValue(o.Service, out var s1)) return ESRCH;
+                if (s1.Destinations.ContainsKey(o.Destination.Key)) return EEXIST;
+                if (o.Destination.Key.Family != o.Service.Family && o.Destination.Spec.Forward != ForwardMethod.Tunnel) return EINVAL;
+                s1.Destinations.Add(o.Destination.Key, new Dest(o.Destination));
+                return 0;
+            case IpvsOperation.UpdateDestination o:
+                if (!_services.TryGetValue(o.Service, out var s2)) return ESRCH;
+                if (!s2.Destinations.TryGetValue(o.Destination.Key, out var d)) return ENOENT;
+                d.Destination = o.Destination;
+                return 0;
+            case IpvsOperation.DeleteDestination o:
+                if (!_services.TryGetValue(o.Service, out var s3)) return ESRCH;
+                return s3.Destinations.Remove(o.Destination) ? 0 : ENOENT;
+            default:
+                return EINVAL;
+        }
+    }
+
+    private async Task Single(IpvsOperation operation, CancellationToken cancellationToken) =>
+        (await ExecuteAsync([operation], cancellationToken).ConfigureAwait(false)).ThrowIfFailed();
+
+    public async Task<IReadOnlyList<VirtualServiceStatus>> GetServicesAsync(CancellationToken cancellationToken = default) =>
+        [.. (await GetTableAsync(cancellationToken).ConfigureAwait(false)).Select(t => t.Service)];
+
+    public async Task<VirtualServiceStatus?> GetServiceAsync(VirtualServiceKey key, CancellationToken cancellationToken = default) =>
+        (await GetTableAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(t => t.Key == key)?.Service;
+
+    public async Task<IReadOnlyList<DestinationStatus>> GetDestinationsAsync(VirtualServiceKey service, CancellationToken cancellationToken = default) =>
+        (await GetTableAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(t => t.Key == service)?.Destinations ?? [];
+
+    public Task CreateServiceAsync(VirtualService service, CancellationToken cancellationToken = default) => Single(new IpvsOperation.CreateService(service), cancellationToken);
+    public Task UpdateServiceAsync(VirtualService service, CancellationToken cancellationToken = default) => Single(new IpvsOperation.UpdateService(service), cancellationToken);
+    public Task DeleteServiceAsync(VirtualServiceKey service, CancellationToken cancellationToken = default) => Single(new IpvsOperation.DeleteService(service), cancellationToken);
+    public Task CreateDestinationAsync(VirtualServiceKey service, Destination destination, CancellationToken cancellationToken = default) =>
+        Single(new IpvsOperation.CreateDestination(service, destination), cancellationToken);
+    public Task UpdateDestinationAsync(VirtualServiceKey service, Destination destination, CancellationToken cancellationToken = default) =>
+        Single(new IpvsOperation.UpdateDestination(service, destination), cancellationToken);
+    public Task DeleteDestinationAsync(VirtualServiceKey service, DestinationKey destination, CancellationToken cancellationToken = default) =>
+        Single(new IpvsOperation.DeleteDestination(service, destination), cancellationToken);
+
+    public Task<IpvsInfo> GetInfoAsync(CancellationToken cancellationToken = default) => Task.FromResult(new IpvsInfo(0x010203, 4096));
+    public Task<IpvsTimeouts> GetTimeoutsAsync(CancellationToken cancellationToken = default) => Task.FromResult(new IpvsTimeouts(900, 120, 300));
+    public Task SetTimeoutsAsync(IpvsTimeouts timeouts, CancellationToken cancellationToken = default) => Task.CompletedTask;
+    public Task ZeroAsync(VirtualServiceKey? service = null, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+    public Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate) _services.Clear();
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<SyncDaemon>> GetSyncDaemonsAsync(CancellationToken cancellationToken = default) => Task.FromResult<IReadOnlyList<SyncDaemon>>([]);
+    public Task StartSyncDaemonAsync(SyncDaemon daemon, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task StopSyncDaemonAsync(SyncDaemonState state, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

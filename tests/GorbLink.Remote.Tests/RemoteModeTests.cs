@@ -1,0 +1,258 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using GorbLink.Core.Containers;
+using GorbLink.Remote.Client;
+using GorbLink.Remote.Tests.Support;
+using static GorbLink.Remote.Tests.Support.AgentRig;
+
+namespace GorbLink.Remote.Tests;
+
+/// <summary>
+/// The agent in remote mode (container store → desired state → one sink per daemon) against `gorblink serve` over
+/// loopback HTTP, with the daemon's kernel in memory: create, update, remove; daemons stopped, restarted and losing
+/// their state; the agent restarted; two daemons with one down; the circuit breaker.
+/// </summary>
+public sealed class RemoteModeTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private const string Web = "tcp 10.1.0.1:80 wrr";
+
+    private static string Table(params string[] lines) => string.Join("\n", lines);
+
+    private static string Dest(ushort port, int weight = 100) => $"  10.0.0.5:{port} w={weight} Nat a=0 i=0";
+
+    private static Task KernelIsAsync(TestDaemon daemon, string expected, string what, AgentRig? rig = null) =>
+        Eventually.TrueAsync(() => daemon.Kernel.Dump() == expected, what,
+            explain: () => $"kernel of {daemon.Endpoint}:\n{daemon.Kernel.Dump()}\nexpected:\n{expected}\nagent log:\n{rig?.Logs.Text}");
+
+    private static async Task<string[]> ListAsync(TestDaemon daemon) =>
+        JsonSerializer.Deserialize<string[]>(await daemon.Http.GetStringAsync("/service", Ct)) ?? [];
+
+    private static async Task SendAsync(TestDaemon daemon, HttpMethod method, string path, string body)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        using var response = await daemon.Http.SendAsync(request, Ct);
+        Assert.True(response.IsSuccessStatusCode, $"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(Ct)}");
+    }
+
+    [Fact]
+    public async Task Creates_updates_and_removes_with_gorb_docker_link_ids()
+    {
+        await using var daemon = await TestDaemon.CreateAsync();
+        await using var rig = new AgentRig([daemon.Endpoint]);
+        rig.Set(Container("web-1", 32768));
+        rig.Start();
+
+        await KernelIsAsync(daemon, Table(Web, Dest(32768)), "web-1 registered", rig);
+        Assert.Equal(["web-80-tcp"], await ListAsync(daemon));
+        using (var service = JsonDocument.Parse(await daemon.Http.GetStringAsync("/service/web-80-tcp", Ct)))
+        {
+            Assert.Equal(["web-1-32768-tcp"], service.RootElement.GetProperty("backends").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal("", service.RootElement.GetProperty("options").GetProperty("host").GetString()); // the daemon's default address
+        }
+
+        rig.Set(Container("web-2", 32769));
+        await KernelIsAsync(daemon, Table(Web, Dest(32768), Dest(32769)), "web-2 added", rig);
+
+        rig.Set(Container("web-1", 32768, weight: 50));
+        await KernelIsAsync(daemon, Table(Web, Dest(32768, 50), Dest(32769)), "web-1 re-weighted by PATCH", rig);
+
+        rig.Set(Container("web-2", 32769, lifecycle: ContainerLifecycle.Stopping));
+        await KernelIsAsync(daemon, Table(Web, Dest(32768, 50), Dest(32769, 0)), "web-2 drained to weight 0", rig);
+
+        rig.Remove("web-2");
+        await KernelIsAsync(daemon, Table(Web, Dest(32768, 50)), "web-2's backend deleted", rig);
+
+        rig.Set(Container("dns-1", 5353, service: "dns", port: 53, protocol: "udp"));
+        await KernelIsAsync(daemon, Table("udp 10.1.0.1:53 wrr", Dest(5353), Web, Dest(32768, 50)), "a udp service", rig);
+        using (var backend = JsonDocument.Parse(await daemon.Http.GetStringAsync("/service/dns-53-udp/dns-1-5353-udp", Ct)))
+            Assert.Equal("none", backend.RootElement.GetProperty("options").GetProperty("pulse").GetProperty("type").GetString());
+
+        rig.Remove("web-1").Remove("dns-1");
+        await KernelIsAsync(daemon, "", "services with no backends left are deleted", rig);
+        Assert.Empty(await ListAsync(daemon));
+        await Eventually.TrueAsync(() => rig.Daemon(daemon).Status is { InSync: true, Reachable: true, OwnedServices: 0, OwnedBackends: 0 }, "in sync, owning nothing");
+        var ownership = Path.Combine(rig.StateDirectory, RemoteEndpoint.Parse(daemon.Endpoint).FileName);
+        Assert.True(File.Exists(ownership), ownership);
+    }
+
+    [Fact]
+    public async Task An_explicit_vip_is_sent_as_the_host()
+    {
+        await using var daemon = await TestDaemon.CreateAsync();
+        await using var rig = new AgentRig([daemon.Endpoint]);
+        rig.Set(Container("api-1", 40000, service: "team/api", port: 8080, vip: "10.1.0.9", scheduler: "rr"));
+        rig.Start();
+
+        await KernelIsAsync(daemon, Table("tcp 10.1.0.9:8080 rr", Dest(40000)), "the service on its label's VIP", rig);
+        Assert.Equal(["team-api-8080-tcp"], await ListAsync(daemon));
+    }
+
+    [Fact]
+    public async Task Changes_made_while_the_daemon_is_stopped_converge_when_it_is_back()
+    {
+        await using var daemon = await TestDaemon.CreateAsync();
+        await using var rig = new AgentRig([daemon.Endpoint]);
+        rig.Set(Container("web-1", 32768));
+        rig.Start();
+        await KernelIsAsync(daemon, Table(Web, Dest(32768)), "web-1 registered", rig);
+
+        await daemon.StopAsync();
+        await Eventually.TrueAsync(() => rig.Daemon(daemon).Status.Reachable == false, "the agent notices the daemon is gone");
+        rig.Set(Container("web-2", 32769), Container("web-3", 32770));
+        rig.Remove("web-1");
+        rig.Set(Container("web-3", 32770, weight: 7));
+        await Eventually.TrueAsync(() => rig.Daemon(daemon).Status.ConsecutiveFailures >= 2, "passes keep failing while it is down");
+
+        await daemon.StartAsync();
+
+        await KernelIsAsync(daemon, Table(Web, Dest(32769), Dest(32770, 7)), "the accumulated changes applied", rig);
+        await Eventually.TrueAsync(() => rig.Daemon(daemon).Status is { Reachable: true, InSync: true }, "in sync again");
+        Assert.True(rig.Logs.Contains("answering again"), rig.Logs.Text);
+    }
+
+    [Fact]
+    public async Task A_daemon_that_lost_its_state_gets_everything_back()
+    {
+        await using var daemon = await TestDaemon.CreateAsync();
+        await using var rig = new AgentRig([daemon.Endpoint]);
+        rig.Set(Container("web-1", 32768), Container("web-2", 32769));
+        rig.Start();
+        await KernelIsAsync(daemon, Table(Web, Dest(32768), Dest(32769)), "registered", rig);
+
+        await daemon.RestartAsync(freshKernelAndState: true); // a rebooted director, or a GORB that keeps nothing
+
+        await KernelIsAsync(daemon, Table(Web, Dest(32768), Dest(32769)), "re-created without any container change", rig);
+        Assert.True(rig.Logs.Contains("no longer on the daemon"), rig.Logs.Text);
+    }
+
+    [Fact]
+    public async Task A_restarted_agent_deletes_what_went_away_meanwhile_and_leaves_other_clients_backends()
+    {
+        await using var daemon = await TestDaemon.CreateAsync();
+        await using var rig = new AgentRig([daemon.Endpoint]);
+        rig.Set(Container("web-1", 32768), Container("web-2", 32769));
+        rig.Start();
+        await KernelIsAsync(daemon, Table(Web, Dest(32768), Dest(32769)), "registered", rig);
+        // Another Docker host feeds the same service.
+        await SendAsync(daemon, HttpMethod.Put, "/service/web-80-tcp/web-9-32768-tcp", """{"host":"10.0.0.7","port":32768}""");
+
+        await rig.StopAsync();
+        rig.Remove("web-2").Set(Container("web-3", 32770));
+        rig.Start();
+
+        var expected = Table(Web, Dest(32768), Dest(32770), "  10.0.0.7:32768 w=100 Nat a=0 i=0");
+        await KernelIsAsync(daemon, expected, "web-2 deleted, web-3 added, the other host's backend kept", rig);
+
+        rig.Remove("web-1").Remove("web-3");
+        await KernelIsAsync(daemon, Table(Web, "  10.0.0.7:32768 w=100 Nat a=0 i=0"), "only the other host's backend left", rig);
+        await Eventually.TrueAsync(() => rig.Daemon(daemon).Status.Refused.Any(r => r.Contains("still holds backends of other clients", StringComparison.Ordinal)),
+            "the service is kept, and the status says why");
+    }
+
+    [Fact]
+    public async Task Two_daemons_with_one_down_the_up_one_converges_and_the_down_one_when_it_comes_up()
+    {
+        await using var up = await TestDaemon.CreateAsync();
+        await using var down = await TestDaemon.CreateAsync(start: false);
+        await using var rig = new AgentRig([up.Endpoint, down.Endpoint]);
+        rig.Set(Container("web-1", 32768));
+        rig.Start();
+
+        await KernelIsAsync(up, Table(Web, Dest(32768)), "the daemon that is up converges", rig);
+        await Eventually.TrueAsync(() => rig.Daemon(down).Status is { Reachable: false, Breaker: "open" },
+            "the down daemon's circuit breaker opens", explain: () => $"{rig.Daemon(down).Status}");
+        var statusFile = Path.Combine(rig.StateDirectory, RemoteStatusFile.FileName);
+        await Eventually.TrueAsync(() =>
+            RemoteStatusFile.TryRead(statusFile)?.Daemons.SingleOrDefault(d => d.Daemon == down.Endpoint) is { Reachable: false, Breaker: "open", LastError: not null },
+            "remote-status.json shows it");
+        Assert.True(rig.Logs.Contains("circuit breaker opened"), rig.Logs.Text);
+
+        rig.Set(Container("web-2", 32769));
+        await KernelIsAsync(up, Table(Web, Dest(32768), Dest(32769)), "changes keep flowing to the daemon that is up", rig);
+        Assert.True(rig.Daemon(up).Status.InSync);
+
+        await down.StartAsync();
+
+        await KernelIsAsync(down, Table(Web, Dest(32768), Dest(32769)), "the other daemon converges once it is up", rig);
+        await Eventually.TrueAsync(() => rig.Daemon(down).Status is { Reachable: true, InSync: true, Breaker: "closed" }, "its breaker closes",
+            explain: () => $"{rig.Daemon(down).Status}");
+    }
+
+    [Fact]
+    public async Task A_service_another_client_created_with_other_settings_is_used_as_it_is_and_reported()
+    {
+        await using var daemon = await TestDaemon.CreateAsync();
+        await SendAsync(daemon, HttpMethod.Put, "/service/web-80-tcp", """{"port":80,"method":"rr"}""");
+        await using var rig = new AgentRig([daemon.Endpoint]);
+        rig.Set(Container("web-1", 32768));
+        rig.Start();
+
+        await KernelIsAsync(daemon, Table("tcp 10.1.0.1:80 rr", Dest(32768)), "its backend added to the existing service", rig);
+        await Eventually.TrueAsync(() => rig.Daemon(daemon).Status.Refused.Any(r => r.Contains("scheduler rr, wanted wrr", StringComparison.Ordinal)),
+            "the difference is reported");
+
+        rig.Remove("web-1");
+        await KernelIsAsync(daemon, "tcp 10.1.0.1:80 rr", "its backend removed, the service (not the agent's) kept", rig);
+    }
+
+    [Fact]
+    public async Task A_service_the_agent_created_and_someone_changed_is_fixed()
+    {
+        await using var daemon = await TestDaemon.CreateAsync();
+        await using var rig = new AgentRig([daemon.Endpoint]);
+        rig.Set(Container("web-1", 32768));
+        rig.Start();
+        await KernelIsAsync(daemon, Table(Web, Dest(32768)), "registered", rig);
+
+        await SendAsync(daemon, HttpMethod.Patch, "/service/web-80-tcp", """{"method":"lc","persistent":true}""");
+        Assert.Equal(Table("tcp 10.1.0.1:80 lc", Dest(32768)), daemon.Kernel.Dump());
+        rig.Store.MarkDirty();
+
+        await KernelIsAsync(daemon, Table(Web, Dest(32768)), "the scheduler set back by PATCH /service", rig);
+        Assert.Equal(0u, daemon.Kernel.Find(GorbLink.Ipvs.VirtualServiceKey.For(GorbLink.Ipvs.IpvsProtocol.Tcp, IPAddress.Parse("10.1.0.1"), 80))!.Spec.PersistenceTimeout);
+    }
+
+    [Fact]
+    public async Task A_backend_id_someone_else_holds_for_another_endpoint_is_left_alone_and_reported()
+    {
+        await using var daemon = await TestDaemon.CreateAsync();
+        await SendAsync(daemon, HttpMethod.Put, "/service/web-80-tcp", """{"port":80}""");
+        await SendAsync(daemon, HttpMethod.Put, "/service/web-80-tcp/web-1-32768-tcp", """{"host":"10.0.0.66","port":32768}""");
+        await using var rig = new AgentRig([daemon.Endpoint]);
+        rig.Set(Container("web-1", 32768), Container("web-2", 32769));
+        rig.Start();
+
+        await KernelIsAsync(daemon, Table(Web, Dest(32769), "  10.0.0.66:32768 w=100 Nat a=0 i=0"), "web-2 added, the taken ID left alone", rig);
+        await Eventually.TrueAsync(() => rig.Daemon(daemon).Status.Refused.Any(r => r.Contains("web-1-32768-tcp", StringComparison.Ordinal)), "reported");
+    }
+
+    [Fact]
+    public async Task The_token_is_sent_as_a_bearer_token()
+    {
+        await using var daemon = await TestDaemon.CreateAsync(token: "s3cret");
+        await using var rig = new AgentRig([daemon.Endpoint], token: "s3cret");
+        rig.Set(Container("web-1", 32768));
+        rig.Start();
+
+        await KernelIsAsync(daemon, Table(Web, Dest(32768)), "registered through the token check", rig);
+    }
+
+    [Fact]
+    public async Task Cleanup_deletes_only_what_the_agent_created()
+    {
+        await using var daemon = await TestDaemon.CreateAsync();
+        await using var rig = new AgentRig([daemon.Endpoint]);
+        rig.Set(Container("web-1", 32768), Container("api-1", 40000, service: "api", port: 8080));
+        rig.Start();
+        await KernelIsAsync(daemon, Table(Web, Dest(32768), "tcp 10.1.0.1:8080 wrr", Dest(40000)), "registered", rig);
+        await SendAsync(daemon, HttpMethod.Put, "/service/web-80-tcp/other", """{"host":"10.0.0.7","port":1}""");
+
+        var problems = await rig.Agent!.CleanupAsync(Ct);
+
+        Assert.Empty(problems);
+        Assert.Equal(Table(Web, "  10.0.0.7:1 w=100 Nat a=0 i=0"), daemon.Kernel.Dump());
+    }
+}

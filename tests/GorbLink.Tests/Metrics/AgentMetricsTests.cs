@@ -1,0 +1,79 @@
+using GorbLink.Core.Reconcile;
+using GorbLink.Ipvs;
+using GorbLink.Metrics;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace GorbLink.Tests.Metrics;
+
+public class AgentMetricsTests
+{
+    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+    [Fact]
+    public async Task ServicesAndDestinationsGorbLinkManagesCarryTheKernelCountersAndNames()
+    {
+        var metrics = new AgentMetrics(new FakeProbe(), NullLogger<AgentMetrics>.Instance);
+        var lines = Lines(await metrics.RenderAsync(TestContext.Current.CancellationToken));
+
+        const string service = "service=\"tcp 10.0.0.1:80\",name=\"web\",protocol=\"tcp\",vip=\"10.0.0.1\",port=\"80\"";
+        Assert.Contains($"gorblink_ipvs_service_connections_total{{{service}}} 12", lines);
+        Assert.Contains($"gorblink_ipvs_service_packets_total{{{service},direction=\"in\"}} 100", lines);
+        Assert.Contains($"gorblink_ipvs_service_bytes_total{{{service},direction=\"out\"}} 128000", lines);
+        const string destination = service + ",destination=\"192.0.2.10:32001\",container=\"web-1\"";
+        Assert.Contains($"gorblink_ipvs_destination_connections_total{{{destination}}} 12", lines);
+        Assert.Contains($"gorblink_ipvs_destination_bytes_total{{{destination},direction=\"in\"}} 6400", lines);
+        Assert.Contains($"gorblink_ipvs_destination_active_connections{{{destination}}} 2", lines);
+        Assert.Contains($"gorblink_ipvs_destination_inactive_connections{{{destination}}} 5", lines);
+        Assert.Contains($"gorblink_ipvs_destination_weight{{{destination}}} 100", lines);
+        // A draining destination no container asks for anymore: weight 0, no container name.
+        Assert.Contains($"gorblink_ipvs_destination_weight{{{service},destination=\"192.0.2.10:32002\",container=\"\"}} 0", lines);
+        // Someone else's service is not GorbLink's to report.
+        Assert.DoesNotContain(lines, l => l.Contains("10.9.9.9", StringComparison.Ordinal));
+        Assert.Contains("gorblink_ipvs_services 1", lines);
+        Assert.Contains("gorblink_ipvs_up 1", lines);
+    }
+
+    [Fact]
+    public async Task AgentCountersErrorsByKindAndTheDurationHistogram()
+    {
+        var probe = new FakeProbe
+        {
+            Reconcile = new ReconcileCounters { Passes = 9, FailedPasses = 2, WritesApplied = 40, WritesRefused = 3, ConsecutiveFailures = 0, LastDuration = TimeSpan.FromMilliseconds(12.5), PendingDrains = 1 },
+        };
+        probe.Docker = probe.Docker with { ReconnectCount = 2, FailureCount = 4, EventsReceived = 77 };
+        var metrics = new AgentMetrics(probe, NullLogger<AgentMetrics>.Instance);
+        var pass = new ReconcileResult { Plan = new Core.Planning.IpvsPlan([]), Duration = TimeSpan.FromMilliseconds(3) };
+        await metrics.OnPassAsync(probe.Desired!, pass, TestContext.Current.CancellationToken);
+        await metrics.OnPassAsync(probe.Desired!, pass with { Duration = TimeSpan.FromMilliseconds(40) }, TestContext.Current.CancellationToken);
+
+        var lines = Lines(await metrics.RenderAsync(TestContext.Current.CancellationToken));
+        Assert.Contains("gorblink_reconcile_passes_total 9", lines);
+        Assert.Contains("gorblink_reconcile_last_duration_seconds 0.0125", lines);
+        Assert.Contains("gorblink_reconcile_writes_total{result=\"applied\"} 40", lines);
+        Assert.Contains("gorblink_docker_connected 1", lines);
+        Assert.Contains("gorblink_docker_reconnects_total 2", lines);
+        Assert.Contains("gorblink_docker_events_total 77", lines);
+        Assert.Contains("gorblink_destinations_draining 1", lines);
+        Assert.Contains("gorblink_errors_total{kind=\"reconcile\"} 2", lines);
+        Assert.Contains("gorblink_errors_total{kind=\"kernel_refused\"} 3", lines);
+        Assert.Contains("gorblink_errors_total{kind=\"docker\"} 4", lines);
+        Assert.Contains("gorblink_errors_total{kind=\"vip\"} 0", lines);
+        Assert.Contains("gorblink_reconcile_duration_seconds_bucket{le=\"0.005\"} 1", lines);
+        Assert.Contains("gorblink_reconcile_duration_seconds_bucket{le=\"0.05\"} 2", lines);
+        Assert.Contains("gorblink_reconcile_duration_seconds_count 2", lines);
+        Assert.Contains("gorblink_start_time_seconds 1700000000", lines);
+    }
+
+    [Fact]
+    public async Task AKernelThatCannotBeReadIsCountedAndTheRestStillServed()
+    {
+        var probe = new FakeProbe { KernelFailure = new IpvsException(IpvsOperationKind.GetService, "services", 105, "dump services: no buffer space") };
+        var metrics = new AgentMetrics(probe, NullLogger<AgentMetrics>.Instance);
+        await metrics.RenderAsync(TestContext.Current.CancellationToken);
+        var lines = Lines(await metrics.RenderAsync(TestContext.Current.CancellationToken));
+        Assert.Contains("gorblink_ipvs_up 0", lines);
+        Assert.Contains("gorblink_errors_total{kind=\"kernel_read\"} 2", lines);
+        Assert.Contains("gorblink_reconcile_passes_total 3", lines);
+        Assert.DoesNotContain(lines, l => l.StartsWith("gorblink_ipvs_service_", StringComparison.Ordinal));
+    }
+}

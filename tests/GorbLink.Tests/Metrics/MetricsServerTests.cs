@@ -1,0 +1,125 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using GorbLink.Core.Reconcile;
+using GorbLink.Metrics;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace GorbLink.Tests.Metrics;
+
+/// <summary>The metrics server on a loopback port, spoken to over real HTTP.</summary>
+public sealed class MetricsServerTests : IAsyncDisposable
+{
+    private readonly FakeProbe _probe = new();
+    private readonly HttpClient _http = new();
+    private MetricsServer? _server;
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private async Task<Uri> StartAsync()
+    {
+        _server = await MetricsServer.StartAsync(new IPEndPoint(IPAddress.Loopback, 0),
+            new AgentMetrics(_probe, NullLogger<AgentMetrics>.Instance), _probe, NullLoggerFactory.Instance, Token);
+        return _server.Address;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        if (_server is not null) await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task MetricsAreServedAsPrometheusText()
+    {
+        var address = await StartAsync();
+        Assert.NotEqual(0, address.Port);
+        using var response = await _http.GetAsync(new Uri(address, "/metrics"), Token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType!.ToString());
+        var body = await response.Content.ReadAsStringAsync(Token);
+        Assert.Contains("# TYPE gorblink_ipvs_destination_bytes_total counter\n", body);
+        Assert.Contains("gorblink_docker_connected 1\n", body);
+    }
+
+    [Fact]
+    public async Task HealthIs200WhenDockerIsConnectedAndTheLastPassSucceeded()
+    {
+        var address = await StartAsync();
+        using var response = await _http.GetAsync(new Uri(address, "/healthz"), Token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Token));
+        Assert.Equal("ok", json.RootElement.GetProperty("status").GetString());
+        Assert.Equal(0, json.RootElement.GetProperty("problems").GetArrayLength());
+        Assert.True(json.RootElement.GetProperty("docker").GetProperty("connected").GetBoolean());
+    }
+
+    [Fact]
+    public async Task HealthIs503NamingEachProblem()
+    {
+        var address = await StartAsync();
+        _probe.Docker = _probe.Docker with { Connected = false, LastError = "connection refused" };
+        _probe.Reconcile = _probe.Reconcile with { ConsecutiveFailures = 2, LastError = "netlink receive: No buffer space available (errno 105)" };
+        using var response = await _http.GetAsync(new Uri(address, "/healthz"), Token);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Token));
+        Assert.Equal("unhealthy", json.RootElement.GetProperty("status").GetString());
+        var problems = json.RootElement.GetProperty("problems").EnumerateArray().Select(p => p.GetString()).ToList();
+        Assert.Equal(
+        [
+            "docker: not connected to unix:///var/run/docker.sock: connection refused",
+            "reconcile: the last 2 passes failed: netlink receive: No buffer space available (errno 105)",
+        ], problems);
+
+        _probe.Docker = _probe.Docker with { Connected = true };
+        _probe.Reconcile = new ReconcileCounters();
+        _probe.FirstPassDone = false;
+        _probe.LoopState = ReconcileLoopState.WaitingForContainers;
+        using var starting = await _http.GetAsync(new Uri(address, "/healthz"), Token);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, starting.StatusCode);
+        Assert.Contains("no pass has completed yet (waiting for the initial container list)", await starting.Content.ReadAsStringAsync(Token));
+    }
+
+    [Fact]
+    public async Task OtherPathsAndMethodsAreRefused()
+    {
+        var address = await StartAsync();
+        using var missing = await _http.GetAsync(new Uri(address, "/nope"), Token);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        using var post = await _http.PostAsync(new Uri(address, "/metrics"), new StringContent(""), Token);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+    }
+
+    [Fact]
+    public async Task AnAddressInUseIsAClearError()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var e = await Assert.ThrowsAsync<MetricsListenException>(() => MetricsServer.StartAsync(new IPEndPoint(IPAddress.Loopback, port),
+            new AgentMetrics(_probe, NullLogger<AgentMetrics>.Instance), _probe, NullLoggerFactory.Instance, Token));
+        Assert.Contains($"--metrics-listen 127.0.0.1:{port}: cannot listen there", e.Message);
+    }
+
+    [Theory]
+    [InlineData(":9100", "0.0.0.0:9100")]
+    [InlineData("127.0.0.1:0", "127.0.0.1:0")]
+    [InlineData("[::1]:9100", "[::1]:9100")]
+    [InlineData("[::]:9100", "[::]:9100")]
+    [InlineData("localhost:9100", "127.0.0.1:9100")]
+    public void ListenAddressesParse(string text, string expected)
+    {
+        Assert.True(MetricsServer.TryParseListen(text, out var endpoint, out var error), error);
+        Assert.Equal(expected, endpoint.ToString());
+    }
+
+    [Theory]
+    [InlineData("9100")]
+    [InlineData("host:9100")]
+    [InlineData("::1:9100")]
+    [InlineData("127.0.0.1:99999")]
+    [InlineData("127.0.0.1:")]
+    public void BadListenAddressesAreRefused(string text) =>
+        Assert.False(MetricsServer.TryParseListen(text, out _, out _));
+}
