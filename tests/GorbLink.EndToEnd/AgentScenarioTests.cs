@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using static GorbLink.EndToEnd.Testbed;
 
 namespace GorbLink.EndToEnd;
@@ -78,23 +77,18 @@ public sealed class AgentScenarioTests : IDisposable
     public void S2_Leaving_StopExitKillAndRemoveLeaveNoStaleDestination()
     {
         var s = Begin();
-        s.StartAgent("--drain-timeout", "5s").WaitUntilReady();
+        // The drain timeout only has to outlast polling a busy VM: the destination at weight 0 must be seen.
+        s.StartAgent("--drain-timeout", "20s").WaitUntilReady();
         var stopped = Web("s2-stopped");
-        // Serves, then exits by itself (status 0) once /tmp/exit exists: no docker command ends it.
-        var exits = Docker.Run("s2-exits", [.. Labels("gorb.enable=true", "gorb.scheduler=rr"), "-p", "80"],
-            "mkdir -p /www; hostname > /www/index.html; httpd -p 80 -h /www; while [ ! -e /tmp/exit ]; do sleep 1; done");
-        var killed = Web("s2-killed");
-        var removed = Web("s2-removed");
         var keeper = Web("s2-keeper");
-        var all = new[] { stopped, exits, killed, removed, keeper };
-        var address = all.ToDictionary(c => c.Name, c => Destination(c));
+        var address = new Dictionary<string, string> { [stopped.Name] = Destination(stopped), [keeper.Name] = Destination(keeper) };
         s.UntilDestinations(Http, address.Values);
 
         // docker stop: weight 0 first (a connection is still open on it), then gone. One idle connection per destination
-        // (rr gives each one of the five), so the stopping one has an active connection to drain.
+        // (rr gives each one), so the stopping one has an active connection to drain.
         var held = new List<TcpClient>();
         s.OnCleanup(() => held.ForEach(c => c.Dispose()));
-        for (var i = 0; i < 5; i++)
+        for (var i = 0; i < 2; i++)
         {
             var client = new TcpClient();
             client.Connect(Vip, 80);
@@ -102,7 +96,7 @@ public sealed class AgentScenarioTests : IDisposable
         }
         s.Until($"{stopped} has an active connection",
             () => IpvsTable.Connections(Http, address[stopped.Name]) is { Active: > 0 });
-        var stop = Process.Start(new ProcessStartInfo("docker", ["stop", "-t", "30", stopped.Name])
+        var stop = Process.Start(new ProcessStartInfo("docker", ["stop", "-t", "60", stopped.Name])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -111,11 +105,20 @@ public sealed class AgentScenarioTests : IDisposable
         var zero = s.Until($"{stopped} is at weight 0 while it stops",
             () => IpvsTable.Read().Find(Http, address[stopped.Name]) is { Weight: 0 });
         s.Note($"docker stop: weight 0 after {zero.TotalSeconds:0.0} s");
-        Assert.All(IpvsTable.Read().Of(Http).Where(d => d.Address != address[stopped.Name]), d => Assert.Equal(100, d.Weight));
+        Assert.Equal(100, IpvsTable.Read().Find(Http, address[keeper.Name])?.Weight);
         Assert.DoesNotContain(stopped.Hostname, Traffic.Hostnames(4));
         held.ForEach(c => c.Dispose());
-        var gone = s.UntilDestinations(Http, all.Except([stopped]).Select(c => address[c.Name]));
-        s.Note($"docker stop: destination deleted {gone.TotalSeconds:0.0} s later");
+        var gone = s.UntilDestinations(Http, [address[keeper.Name]]);
+        s.Note($"docker stop: destination deleted {gone.TotalSeconds:0.0} s later (drain timeout 20 s)");
+
+        // Containers that never served a connection go at once.
+        // This one serves, then exits by itself (status 0) once /tmp/exit exists: no docker command ends it.
+        var exits = Docker.Run("s2-exits", [.. Labels("gorb.enable=true", "gorb.scheduler=rr"), "-p", "80"],
+            "mkdir -p /www; hostname > /www/index.html; httpd -p 80 -h /www; while [ ! -e /tmp/exit ]; do sleep 1; done");
+        var killed = Web("s2-killed");
+        var removed = Web("s2-removed");
+        foreach (var c in new[] { exits, killed, removed }) address[c.Name] = Destination(c);
+        s.UntilDestinations(Http, new[] { exits, killed, removed, keeper }.Select(c => address[c.Name]));
 
         // Exits on its own (the case gorb-docker-link misses).
         Docker.Exec(exits.Name, "touch /tmp/exit");
@@ -153,9 +156,9 @@ public sealed class AgentScenarioTests : IDisposable
         Assert.Equal(Sorted(sick.Hostname, well.Hostname), Traffic.Hostnames(4).Distinct().Order(StringComparer.Ordinal));
 
         Docker.Exec(sick.Name, "rm /www/ok");
-        var out_ = s.Until($"{sick} (unhealthy) is at weight 0 or gone",
+        var outOfRotation = s.Until($"{sick} (unhealthy) is at weight 0 or gone",
             () => IpvsTable.Read().Find(Http, sickAddress) is null or { Weight: 0 });
-        s.Note($"unhealthy: out of rotation after {out_.TotalSeconds:0.0} s");
+        s.Note($"unhealthy: out of rotation after {outOfRotation.TotalSeconds:0.0} s");
         Assert.Equal("unhealthy", Docker.Cli("inspect", "--format", "{{.State.Health.Status}}", sick.Name));
         var answers = Traffic.Hostnames(6);
         Assert.All(answers, h => Assert.Equal(well.Hostname, h));
@@ -190,7 +193,7 @@ public sealed class AgentScenarioTests : IDisposable
         Assert.Equal("exited", Docker.State(once.Name));
         var converged = s.UntilDestinations(Http, [Destination(always)]);
         s.Note($"table matched the running containers {converged.TotalSeconds:0.0} s after the engine was back");
-        Assert.Contains(agent.Lines, l => l.Contains("Reconnected to Docker", StringComparison.Ordinal));
+        Assert.False(agent.HasExited, "the agent exited while the engine was down:\n" + agent.Tail());
 
         // Events flow again: a container started now is picked up.
         var late = Web("s4-late");
@@ -304,7 +307,7 @@ public sealed class AgentScenarioTests : IDisposable
         var s = Begin();
         const string Dns = "-u " + Vip + ":53";
         // A long drain timeout: UDP must not wait for it.
-        s.StartAgent("--drain-timeout", "300s").WaitUntilReady();
+        s.StartAgent("--drain-timeout", "600s").WaitUntilReady();
         var echoes = new List<Container>();
         for (var i = 1; i <= 3; i++) echoes.Add(UdpEcho($"s7-udp{i}"));
         var addresses = echoes.ToDictionary(c => c.Name, c => Destination(c, "53/udp"));
@@ -325,8 +328,8 @@ public sealed class AgentScenarioTests : IDisposable
 
         // UDP is deleted at once, not drained for --drain-timeout.
         Docker.Cli("rm", "-f", echoes[0].Name);
-        var gone = s.UntilDestinations(Dns, echoes.Skip(1).Select(c => addresses[c.Name]), TimeSpan.FromSeconds(60));
-        s.Note($"a removed UDP container's destination went {gone.TotalSeconds:0.0} s later (drain timeout 300 s)");
+        var gone = s.UntilDestinations(Dns, echoes.Skip(1).Select(c => addresses[c.Name]));
+        s.Note($"a removed UDP container's destination went {gone.TotalSeconds:0.0} s later (drain timeout 600 s)");
         answers = [.. Enumerable.Range(0, 4).Select(i => Traffic.Udp(53, $"n{i}"))];
         Assert.All(answers, a => Assert.Contains(a?.Split(' ')[0], echoes.Skip(1).Select(c => c.Hostname)));
     }

@@ -97,6 +97,13 @@ public sealed class VipManager : IReconcilePassObserver
     public Task OnPassAsync(DesiredState desired, ReconcileResult result, CancellationToken cancellationToken) =>
         SyncAsync(AddressesInUse(desired, result, _ownership?.IsLoaded == true ? _ownership.Current : null), cancellationToken);
 
+    /// <summary>
+    /// After --cleanup-on-exit: keeps only the VIPs of services GorbLink still owns (normally none), removing the rest
+    /// of those it added.
+    /// </summary>
+    public Task<VipSyncResult> ReleaseAsync(CancellationToken cancellationToken = default) =>
+        SyncAsync(AddressesInUse(DesiredState.Empty, null, _ownership?.IsLoaded == true ? _ownership.Current : null), cancellationToken);
+
     /// <summary>The VIPs of desired services that were not refused, and of services GorbLink owns in the kernel.</summary>
     public static IReadOnlySet<IPAddress> AddressesInUse(DesiredState desired, ReconcileResult? result, OwnedTable? owned)
     {

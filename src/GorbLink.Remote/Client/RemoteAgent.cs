@@ -4,6 +4,7 @@ using GorbLink.Core.Labels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
 using Polly.CircuitBreaker;
 
@@ -49,7 +50,9 @@ public sealed class RemoteAgent : IAsyncDisposable
         var logger = loggerFactory.CreateLogger("GorbLink.Remote");
 
         var collection = new ServiceCollection();
-        collection.AddSingleton(loggerFactory);
+        // HttpClient's and Polly's own per-attempt lines would flood the log during an outage; the sinks log what
+        // matters themselves (failures with backoff, breaker transitions), once.
+        collection.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
         collection.AddSingleton(time);
         var breakers = new Dictionary<RemoteEndpoint, CircuitBreakerStateProvider>();
         foreach (var endpoint in options.Endpoints.DistinctBy(e => e.BaseAddress))

@@ -64,7 +64,7 @@ public static class RemoteDesiredMapper
             var key = service.Key;
             if (key.IsFirewallMark || key.Protocol is not (IpvsProtocol.Tcp or IpvsProtocol.Udp))
             {
-                problems.Add($"service {key}: GORB daemons take tcp and udp services only; not sent");
+                problems.Add($"service {Describe(key)}: GORB daemons take tcp and udp services only; not sent");
                 continue;
             }
             var info = desired.ServiceInfo.GetValueOrDefault(key);
@@ -73,12 +73,12 @@ public static class RemoteDesiredMapper
             var id = GorbIds.ServiceId(name, containerPort, key.Protocol);
             if (id.Length == 0)
             {
-                problems.Add($"service {key} (\"{name}\"): its vsID would be empty; not sent");
+                problems.Add($"service {Describe(key)} (\"{name}\"): its vsID would be empty; not sent");
                 continue;
             }
             if (serviceIds.TryGetValue(id, out var taken))
             {
-                problems.Add($"service {key} (\"{name}\") would get vsID {id}, which service {taken} already has; not sent (give one of them another service label)");
+                problems.Add($"service {Describe(key)} (\"{name}\") would get vsID {id}, which service {Describe(taken)} already has; not sent (give one of them another service label)");
                 continue;
             }
             serviceIds.Add(id, key);
@@ -104,7 +104,7 @@ public static class RemoteDesiredMapper
                 var rsId = GorbIds.BackendId(containerName, destination.Key.Port, key.Protocol);
                 if (backendIds.TryGetValue(rsId, out var holder))
                 {
-                    problems.Add($"destination {destination.Key} of {key} (container {containerName}) would get rsID {rsId}, which a backend of {holder} already has; not sent");
+                    problems.Add($"destination {destination.Key} of {Describe(key)} (container {containerName}) would get rsID {rsId}, which a backend of {holder} already has; not sent");
                     continue;
                 }
                 backendIds.Add(rsId, id);
@@ -122,6 +122,11 @@ public static class RemoteDesiredMapper
         }
         return new RemoteDesiredState(revision, services, problems);
     }
+
+    /// <summary>"tcp 10.1.0.9:80", or "tcp &lt;daemon default address&gt;:80" for a service without a vip label.</summary>
+    public static string Describe(VirtualServiceKey key) => key.Address is { } address && address.Equals(DaemonDefaultVip)
+        ? $"{IpvsNames.Protocol(key.Protocol)} <daemon default address>:{key.Port}"
+        : key.ToString();
 
     /// <summary>
     /// The backend as sent on PUT. UDP backends get pulse type none, as gorb-docker-link sends them (a TCP check of a

@@ -57,11 +57,11 @@ public sealed record RemoteOptions
 /// </summary>
 public sealed record RemoteResilienceOptions
 {
-    /// <summary>One attempt; a daemon on the LAN answers in milliseconds.</summary>
-    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>One attempt (the library default; a daemon on the LAN answers in milliseconds, a cold one may not).</summary>
+    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>One call with all its retries.</summary>
-    public TimeSpan TotalTimeout { get; init; } = TimeSpan.FromSeconds(20);
+    public TimeSpan TotalTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Retries of GET, PUT and DELETE (idempotent); PATCH and POST are never retried.</summary>
     public int MaxRetries { get; init; } = 2;

@@ -175,18 +175,25 @@ public sealed class GorbApi : IAsyncDisposable
             if (_services.ContainsKey(vsId)) throw GorbApiException.Conflict($"service {vsId} already exists");
             if (_services.Values.FirstOrDefault(s => s.Service.Key == entry.Service.Key) is { } twin)
                 throw GorbApiException.Conflict($"{entry.Service.Key} is already service {twin.Id}");
-            try
-            {
-                await _ipvs.CreateServiceAsync(entry.Service, cancellationToken).ConfigureAwait(false);
-            }
-            catch (IpvsException e) when (e.Errno == EEXIST)
-            {
-                throw GorbApiException.Conflict($"{entry.Service.Key} already exists in the kernel and was not created by this daemon; remove it first (ipvsadm -D ...) or restart with -f");
-            }
+            // From here on the client going away must not cut the write in half (kernel written, model not): no
+            // cancellation. The state file lists the entry before the kernel has it (write-ahead), so that a crash in
+            // between leaves an entry the next start adopts, not one it calls foreign.
             _services.Add(vsId, entry);
             Save();
+            try
+            {
+                await _ipvs.CreateServiceAsync(entry.Service, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (IpvsException e)
+            {
+                _services.Remove(vsId);
+                Save();
+                if (e.Errno == EEXIST)
+                    throw GorbApiException.Conflict($"{entry.Service.Key} already exists in the kernel and was not created by this daemon; remove it first (ipvsadm -D ...) or restart with -f");
+                throw;
+            }
             Log.ServiceCreated(_logger, vsId, entry.Service.Key.ToString(), entry.Service.Spec.Scheduler);
-            await SyncVipsAsync(cancellationToken).ConfigureAwait(false);
+            await SyncVipsAsync(CancellationToken.None).ConfigureAwait(false);
         }
         finally { _gate.Release(); }
     }
@@ -218,7 +225,7 @@ public sealed class GorbApi : IAsyncDisposable
             var updated = BuildService(vsId, merged, service.Service.Key.Address!);
             if (updated.Service != service.Service)
             {
-                await _ipvs.UpdateServiceAsync(updated.Service, cancellationToken).ConfigureAwait(false);
+                await _ipvs.UpdateServiceAsync(updated.Service, CancellationToken.None).ConfigureAwait(false);
                 Log.ServiceUpdated(_logger, vsId, updated.Service.Spec.Scheduler, updated.Options.Flags ?? "", updated.Service.Spec.PersistenceTimeout);
             }
             service.Service = updated.Service;
@@ -236,7 +243,7 @@ public sealed class GorbApi : IAsyncDisposable
             var service = FindService(vsId);
             try
             {
-                await _ipvs.DeleteServiceAsync(service.Service.Key, cancellationToken).ConfigureAwait(false);
+                await _ipvs.DeleteServiceAsync(service.Service.Key, CancellationToken.None).ConfigureAwait(false);
             }
             catch (IpvsException e) when (e.Errno is ESRCH or ENOENT)
             {
@@ -248,7 +255,7 @@ public sealed class GorbApi : IAsyncDisposable
             _services.Remove(vsId);
             Save();
             Log.ServiceDeleted(_logger, vsId, service.Service.Key.ToString());
-            await SyncVipsAsync(cancellationToken).ConfigureAwait(false);
+            await SyncVipsAsync(CancellationToken.None).ConfigureAwait(false);
         }
         finally { _gate.Release(); }
     }
@@ -268,18 +275,23 @@ public sealed class GorbApi : IAsyncDisposable
             var entry = BuildBackend(rsId, service, options, address);
             if (service.Backends.Select(id => _backends[id]).FirstOrDefault(b => b.Destination.Key == entry.Destination.Key) is { } twin)
                 throw GorbApiException.Conflict($"{entry.Destination.Key} is already backend {twin.Id} of service {vsId}");
-            try
-            {
-                await _ipvs.CreateDestinationAsync(service.Service.Key, entry.Destination, cancellationToken).ConfigureAwait(false);
-            }
-            catch (IpvsException e) when (e.Errno == EEXIST)
-            {
-                throw GorbApiException.Conflict($"destination {entry.Destination.Key} of {service.Service.Key} already exists in the kernel and was not created by this daemon");
-            }
             entry.UpSince = _time.GetUtcNow();
             _backends.Add(rsId, entry);
             service.Backends.Add(rsId);
-            Save();
+            Save(); // write-ahead, and no cancellation from here on (see CreateServiceAsync)
+            try
+            {
+                await _ipvs.CreateDestinationAsync(service.Service.Key, entry.Destination, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (IpvsException e)
+            {
+                _backends.Remove(rsId);
+                service.Backends.Remove(rsId);
+                Save();
+                if (e.Errno == EEXIST)
+                    throw GorbApiException.Conflict($"destination {entry.Destination.Key} of {service.Service.Key} already exists in the kernel and was not created by this daemon");
+                throw;
+            }
             if (_options.EnablePulses) _pulses.Start(entry);
             Log.BackendCreated(_logger, rsId, entry.Destination.Key.ToString(), vsId, entry.Weight);
         }
@@ -299,7 +311,7 @@ public sealed class GorbApi : IAsyncDisposable
             var weight = (int)options.Weight;
             var updated = backend.Destination with { Spec = backend.Destination.Spec with { Weight = weight } };
             if (backend.Status != GorbStatus.Down && weight != backend.Weight)
-                await _ipvs.UpdateDestinationAsync(service.Service.Key, updated, cancellationToken).ConfigureAwait(false);
+                await _ipvs.UpdateDestinationAsync(service.Service.Key, updated, CancellationToken.None).ConfigureAwait(false);
             backend.Destination = updated;
             backend.Options.Weight = weight;
             Save();
@@ -317,7 +329,7 @@ public sealed class GorbApi : IAsyncDisposable
             var service = _services[backend.ServiceId];
             try
             {
-                await _ipvs.DeleteDestinationAsync(service.Service.Key, backend.Destination.Key, cancellationToken).ConfigureAwait(false);
+                await _ipvs.DeleteDestinationAsync(service.Service.Key, backend.Destination.Key, CancellationToken.None).ConfigureAwait(false);
             }
             catch (IpvsException e) when (e.Errno is ESRCH or ENOENT)
             {

@@ -90,6 +90,7 @@ internal static partial class AgentFeatures
         services.AddSingleton<IAgentProbe>(sp => new AgentProbe(
             sp.GetRequiredService<DockerWatcher>(), sp.GetRequiredService<ReconcileLoop>(), sp.GetRequiredService<OwnershipStore>(),
             sp.GetRequiredService<IIpvsClient>(), startedAt, sp.GetService<VipManager>()));
+        services.AddSingleton<PassDurations>();
         services.AddSingleton<AgentMetrics>();
         services.AddHostedService(sp => new MetricsHostedService(endpoint, sp.GetRequiredService<AgentMetrics>(),
             sp.GetRequiredService<IAgentProbe>(), sp.GetRequiredService<ILoggerFactory>()));
@@ -99,7 +100,7 @@ internal static partial class AgentFeatures
     public static ReconcileLoop Observe(ReconcileLoop loop, IServiceProvider services)
     {
         if (services.GetService<VipManager>() is { } vips) loop.AddObserver(vips);
-        if (services.GetService<AgentMetrics>() is { } metrics) loop.AddObserver(metrics);
+        if (services.GetService<PassDurations>() is { } durations) loop.AddObserver(durations);
         return loop;
     }
 

@@ -1,4 +1,5 @@
 using GorbLink.Core.Reconcile;
+using GorbLink.Core.Vips;
 using GorbLink.Docker;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -15,7 +16,8 @@ internal sealed partial class AgentService(
     ReconcileLoop loop,
     AgentSettings settings,
     IHostApplicationLifetime lifetime,
-    ILogger<AgentService> logger) : BackgroundService
+    ILogger<AgentService> logger,
+    VipManager? vips = null) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -35,6 +37,8 @@ internal sealed partial class AgentService(
         {
             var result = await loop.Reconciler.CleanupAsync(cancellationToken).ConfigureAwait(false);
             LogCleanedUp(logger, result.Plan.Summary());
+            // The services are gone, and with them the VIPs GorbLink added for them (--vip-interface).
+            if (vips is not null) await vips.ReleaseAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

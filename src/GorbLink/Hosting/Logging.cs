@@ -16,9 +16,17 @@ internal static class Logging
         var config = new LoggingConfiguration();
         var target = new ConsoleTarget("console") { Layout = layout, StdErr = false, AutoFlush = true };
         var minimum = verbose ? NLog.LogLevel.Debug : NLog.LogLevel.Info;
-        // The library's own chatter (HttpClient, hosting lifetime) stays at warnings unless verbose.
-        config.AddRule(verbose ? NLog.LogLevel.Debug : NLog.LogLevel.Warn, NLog.LogLevel.Fatal, target, "Microsoft.*", final: true);
-        config.AddRule(verbose ? NLog.LogLevel.Debug : NLog.LogLevel.Warn, NLog.LogLevel.Fatal, target, "System.*", final: true);
+        // The libraries' own chatter (HttpClient, hosting lifetime, Kestrel) stays at warnings unless verbose: their lines
+        // below that end at a rule without a target (final), instead of falling through to the catch-all rule.
+        if (!verbose)
+        {
+            foreach (var pattern in new[] { "Microsoft.*", "System.*" })
+            {
+                var quiet = new LoggingRule { LoggerNamePattern = pattern, Final = true };
+                quiet.EnableLoggingForLevels(NLog.LogLevel.Trace, NLog.LogLevel.Info);
+                config.LoggingRules.Add(quiet);
+            }
+        }
         config.AddRule(minimum, NLog.LogLevel.Fatal, target);
         return config;
     }
@@ -27,11 +35,13 @@ internal static class Logging
     private static JsonLayout JsonLines()
     {
         var json = new JsonLayout { IncludeEventProperties = true, IncludeScopeProperties = false, SuppressSpaces = true };
+        // NLog.Extensions.Logging captures the EventId as the properties EventId and EventName: shown once, first.
+        json.ExcludeProperties = new HashSet<string>(StringComparer.Ordinal) { "EventId", "EventName" };
         json.Attributes.Add(new JsonAttribute("ts", "${date:format=o:universalTime=true}"));
         json.Attributes.Add(new JsonAttribute("level", "${level:uppercase=true}"));
         json.Attributes.Add(new JsonAttribute("logger", "${logger:shortName=true}"));
-        json.Attributes.Add(new JsonAttribute("eventId", "${event-properties:EventId_Id:whenEmpty=0}") { Encode = false });
-        json.Attributes.Add(new JsonAttribute("event", "${event-properties:EventId_Name}"));
+        json.Attributes.Add(new JsonAttribute("eventId", "${event-properties:EventId:whenEmpty=0}") { Encode = false });
+        json.Attributes.Add(new JsonAttribute("event", "${event-properties:EventName}"));
         json.Attributes.Add(new JsonAttribute("msg", "${message}"));
         json.Attributes.Add(new JsonAttribute("exception", "${exception:format=tostring}"));
         return json;

@@ -6,25 +6,31 @@ using Microsoft.Extensions.Logging;
 
 namespace GorbLink.Metrics;
 
-/// <summary>
-/// /metrics: the agent's counters and, per virtual service and destination GorbLink manages, the kernel's IPVS counters
-/// (STATS64), connection counts and weights, read from the kernel at each scrape. Also observes every reconcile pass
-/// for the duration histogram.
-/// </summary>
-internal sealed partial class AgentMetrics(IAgentProbe probe, ILogger<AgentMetrics> logger) : IReconcilePassObserver
+/// <summary>The durations of successful reconcile passes, as a histogram; it observes the reconcile loop.</summary>
+internal sealed class PassDurations : IReconcilePassObserver
 {
-    /// <summary>Upper bounds of the reconcile duration histogram, in seconds.</summary>
-    public static readonly double[] DurationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+    /// <summary>Upper bounds of the histogram, in seconds.</summary>
+    public static readonly double[] Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-    private readonly Histogram _durations = new(DurationBuckets);
-    private long _kernelReadErrors;
-    private string? _lastKernelError;
+    private readonly Histogram _histogram = new(Buckets);
+
+    public HistogramSnapshot Snapshot() => _histogram.Snapshot();
 
     public Task OnPassAsync(DesiredState desired, ReconcileResult result, CancellationToken cancellationToken)
     {
-        _durations.Observe(result.Duration.TotalSeconds);
+        _histogram.Observe(result.Duration.TotalSeconds);
         return Task.CompletedTask;
     }
+}
+
+/// <summary>
+/// /metrics: the agent's counters and, per virtual service and destination GorbLink manages, the kernel's IPVS counters
+/// (STATS64), connection counts and weights, read from the kernel at each scrape.
+/// </summary>
+internal sealed partial class AgentMetrics(IAgentProbe probe, PassDurations durations, ILogger<AgentMetrics> logger)
+{
+    private long _kernelReadErrors;
+    private string? _lastKernelError;
 
     public async Task<string> RenderAsync(CancellationToken cancellationToken)
     {
@@ -73,7 +79,7 @@ internal sealed partial class AgentMetrics(IAgentProbe probe, ILogger<AgentMetri
         text.Family("gorblink_reconcile_last_duration_seconds", "gauge", "Duration of the last successful pass (kernel dump, plan, batch).")
             .Sample("gorblink_reconcile_last_duration_seconds", counters.LastDuration.TotalSeconds);
         text.Family("gorblink_reconcile_duration_seconds", "histogram", "Durations of successful reconcile passes.")
-            .Histogram("gorblink_reconcile_duration_seconds", _durations.Snapshot());
+            .Histogram("gorblink_reconcile_duration_seconds", durations.Snapshot());
         text.Family("gorblink_reconcile_writes_total", "counter", "IPVS operations sent to the kernel, by outcome.")
             .Sample("gorblink_reconcile_writes_total", counters.WritesApplied, ("result", "applied"))
             .Sample("gorblink_reconcile_writes_total", counters.WritesRefused, ("result", "refused"));

@@ -196,6 +196,21 @@ public sealed class VipManagerTests : IDisposable
     }
 
     [Fact]
+    public async Task AfterCleanupOnExitTheVipsOfDeletedServicesGo()
+    {
+        _h.Set(Container("web-1", 32001));
+        var pass = await _h.PassAsync();
+        var vips = Manager();
+        await vips.OnPassAsync(_h.Desired(), pass, Token);
+        Assert.Equal(["add 10.0.0.1/32 dev 3"], _host.Calls);
+
+        await _h.Reconciler.CleanupAsync(Token);
+        await vips.ReleaseAsync(Token);
+        Assert.Equal(["add 10.0.0.1/32 dev 3", "del 10.0.0.1/32 dev 3"], _host.Calls);
+        Assert.Empty(VipStateFile.Read(VipFile));
+    }
+
+    [Fact]
     public void ADamagedVipFileNamesItselfAndTheWayOut()
     {
         File.WriteAllText(VipFile, """{"version":1,"addresses":[{"interface":"vip0","address":"nope","prefixLength":32}]}""");

@@ -12,7 +12,7 @@ public class AgentMetricsTests
     [Fact]
     public async Task ServicesAndDestinationsGorbLinkManagesCarryTheKernelCountersAndNames()
     {
-        var metrics = new AgentMetrics(new FakeProbe(), NullLogger<AgentMetrics>.Instance);
+        var metrics = new AgentMetrics(new FakeProbe(), new PassDurations(), NullLogger<AgentMetrics>.Instance);
         var lines = Lines(await metrics.RenderAsync(TestContext.Current.CancellationToken));
 
         const string service = "service=\"tcp 10.0.0.1:80\",name=\"web\",protocol=\"tcp\",vip=\"10.0.0.1\",port=\"80\"";
@@ -41,10 +41,11 @@ public class AgentMetricsTests
             Reconcile = new ReconcileCounters { Passes = 9, FailedPasses = 2, WritesApplied = 40, WritesRefused = 3, ConsecutiveFailures = 0, LastDuration = TimeSpan.FromMilliseconds(12.5), PendingDrains = 1 },
         };
         probe.Docker = probe.Docker with { ReconnectCount = 2, FailureCount = 4, EventsReceived = 77 };
-        var metrics = new AgentMetrics(probe, NullLogger<AgentMetrics>.Instance);
+        var durations = new PassDurations();
+        var metrics = new AgentMetrics(probe, durations, NullLogger<AgentMetrics>.Instance);
         var pass = new ReconcileResult { Plan = new Core.Planning.IpvsPlan([]), Duration = TimeSpan.FromMilliseconds(3) };
-        await metrics.OnPassAsync(probe.Desired!, pass, TestContext.Current.CancellationToken);
-        await metrics.OnPassAsync(probe.Desired!, pass with { Duration = TimeSpan.FromMilliseconds(40) }, TestContext.Current.CancellationToken);
+        await durations.OnPassAsync(probe.Desired!, pass, TestContext.Current.CancellationToken);
+        await durations.OnPassAsync(probe.Desired!, pass with { Duration = TimeSpan.FromMilliseconds(40) }, TestContext.Current.CancellationToken);
 
         var lines = Lines(await metrics.RenderAsync(TestContext.Current.CancellationToken));
         Assert.Contains("gorblink_reconcile_passes_total 9", lines);
@@ -68,7 +69,7 @@ public class AgentMetricsTests
     public async Task AKernelThatCannotBeReadIsCountedAndTheRestStillServed()
     {
         var probe = new FakeProbe { KernelFailure = new IpvsException(IpvsOperationKind.GetService, "services", 105, "dump services: no buffer space") };
-        var metrics = new AgentMetrics(probe, NullLogger<AgentMetrics>.Instance);
+        var metrics = new AgentMetrics(probe, new PassDurations(), NullLogger<AgentMetrics>.Instance);
         await metrics.RenderAsync(TestContext.Current.CancellationToken);
         var lines = Lines(await metrics.RenderAsync(TestContext.Current.CancellationToken));
         Assert.Contains("gorblink_ipvs_up 0", lines);

@@ -19,7 +19,7 @@ public sealed class MetricsServerTests : IAsyncDisposable
     private async Task<Uri> StartAsync()
     {
         _server = await MetricsServer.StartAsync(new IPEndPoint(IPAddress.Loopback, 0),
-            new AgentMetrics(_probe, NullLogger<AgentMetrics>.Instance), _probe, NullLoggerFactory.Instance, Token);
+            new AgentMetrics(_probe, new PassDurations(), NullLogger<AgentMetrics>.Instance), _probe, NullLoggerFactory.Instance, Token);
         return _server.Address;
     }
 
@@ -98,7 +98,7 @@ public sealed class MetricsServerTests : IAsyncDisposable
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
         var e = await Assert.ThrowsAsync<MetricsListenException>(() => MetricsServer.StartAsync(new IPEndPoint(IPAddress.Loopback, port),
-            new AgentMetrics(_probe, NullLogger<AgentMetrics>.Instance), _probe, NullLoggerFactory.Instance, Token));
+            new AgentMetrics(_probe, new PassDurations(), NullLogger<AgentMetrics>.Instance), _probe, NullLoggerFactory.Instance, Token));
         Assert.Contains($"--metrics-listen 127.0.0.1:{port}: cannot listen there", e.Message);
     }
 

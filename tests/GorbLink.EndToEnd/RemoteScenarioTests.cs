@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using static GorbLink.EndToEnd.Testbed;
+
+namespace GorbLink.EndToEnd;
+
+/// <summary>
+/// Issue 5 in the VM: Docker Engine -> `gorblink run -r` -> `gorblink serve` (loopback HTTP) -> kernel IPVS -> real
+/// traffic through the VIP, and the daemon stopped and restarted while containers change. The director and the Docker
+/// host are the same VM here: the daemon's -i eth0 address is the VIP, the backends are eth0:published port.
+/// GORBLINK_BIN overrides the gorblink binary (default: the Debug build, <see cref="Vm.Gorblink"/>).
+/// </summary>
+[TestMethodOrderer(typeof(ByMethodName))]
+public sealed class RemoteScenarioTests : IDisposable
+{
+    private const string Http = "-t " + Vip + ":80";
+    private const string Listen = "127.0.0.1:14672";
+    private static string Bin => Environment.GetEnvironmentVariable("GORBLINK_BIN") is { Length: > 0 } bin ? bin : Vm.Gorblink;
+
+    private Scenario? _scenario;
+    private readonly List<GorblinkProcess> _processes = [];
+
+    public void Dispose()
+    {
+        foreach (var process in _processes) process.Dispose();
+        if (_scenario is not { } s) return;
+        var result = TestContext.Current.TestState?.Result;
+        s.Dispose();
+        Console.WriteLine($"  [{s.Name}] {(result is null ? "done" : result.ToString()!.ToUpperInvariant())} in {s.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    private GorblinkProcess Start(Scenario s, string tag, params string[] arguments)
+    {
+        var process = GorblinkProcess.Start(Bin, tag, s.Output, arguments);
+        _processes.Add(process);
+        return process;
+    }
+
+    private static Container Web(string name) =>
+        Docker.Run(name, ["-l", "gorb.enable=true", "-l", "gorb.scheduler=rr", "-p", "80"]);
+
+    private static string Destination(Container container) => $"{Vip}:{Docker.HostPort(container.Name)}";
+
+    [Fact]
+    public void R1_AgentToServeToKernel_TrafficReachesTheContainersAndSurvivesADaemonRestart()
+    {
+        var s = _scenario = Scenario.Begin(nameof(R1_AgentToServeToKernel_TrafficReachesTheContainersAndSurvivesADaemonRestart));
+        var serveState = Path.Combine(s.StateDirectory, "serve");
+        var serve = Start(s, "[serve]", "serve", "-i", "eth0", "-l", Listen, "--state-dir", serveState);
+        serve.WaitForLine("listening", l => l.Contains("listening on", StringComparison.Ordinal));
+        Start(s, "[agent -r]", "run", "-i", "eth0", "--state-dir", s.StateDirectory, "-r", Listen, "--resync-interval", "10s");
+
+        var web = new[] { Web("r1-web1"), Web("r1-web2"), Web("r1-web3") };
+        var destinations = web.Select(Destination).ToArray();
+        s.Note($"three containers registered through the daemon in {s.UntilDestinations(Http, destinations).TotalSeconds:0.0} s");
+        Assert.Contains(Http + " -s rr", string.Join('\n', IpvsTable.Read().Lines), StringComparison.Ordinal);
+        var answered = Traffic.Hostnames(9).ToHashSet();
+        Assert.Equal(web.Select(c => c.Hostname).Order(), answered.Order());
+
+        Docker.Cli("rm", "-f", web[1].Name);
+        s.UntilDestinations(Http, [destinations[0], destinations[2]]);
+
+        // The daemon goes away; containers change meanwhile; the kernel keeps serving what it had.
+        Assert.Equal(0, serve.Terminate());
+        Docker.Cli("rm", "-f", web[2].Name);
+        var web4 = Web("r1-web4");
+        Thread.Sleep(3000);
+        Assert.Equal(Sorted(destinations[0], destinations[2]), IpvsTable.Read().AddressesOf(Http));
+
+        Start(s, "[serve#2]", "serve", "-i", "eth0", "-l", Listen, "--state-dir", serveState)
+            .WaitForLine("adopted", l => l.Contains("adopted 1 services and 2 backends", StringComparison.Ordinal));
+        s.Note($"converged after the daemon restart in {s.UntilDestinations(Http, [destinations[0], Destination(web4)]).TotalSeconds:0.0} s");
+        Assert.Equal(Sorted(web[0].Hostname, web4.Hostname), Traffic.Hostnames(6).ToHashSet().Order(StringComparer.Ordinal));
+    }
+
+    private static IEnumerable<string> Sorted(params string[] values) => values.Order(StringComparer.Ordinal);
+
+    /// <summary>A gorblink child process (serve, or run -r) whose log lines go to the test's output.</summary>
+    private sealed class GorblinkProcess : IDisposable
+    {
+        private readonly Process _process;
+        private readonly List<string> _lines = [];
+        private readonly Lock _gate = new();
+
+        private GorblinkProcess(Process process) => _process = process;
+
+        public static GorblinkProcess Start(string bin, string tag, Action<string> output, string[] arguments)
+        {
+            var start = new ProcessStartInfo(bin) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Vm.Repo };
+            foreach (var argument in arguments) start.ArgumentList.Add(argument);
+            var process = new Process { StartInfo = start };
+            var wrapper = new GorblinkProcess(process);
+            DataReceivedEventHandler receive = (_, e) =>
+            {
+                if (e.Data is null) return;
+                lock (wrapper._gate) wrapper._lines.Add(e.Data);
+                try { output($"{tag} {e.Data}"); }
+                catch (InvalidOperationException) { }
+            };
+            process.OutputDataReceived += receive;
+            process.ErrorDataReceived += receive;
+            process.Start();
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            output($"{tag} $ gorblink {string.Join(' ', arguments)} (pid {process.Id})");
+            return wrapper;
+        }
+
+        public GorblinkProcess WaitForLine(string what, Func<string, bool> match)
+        {
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < Scenario.Deadline)
+            {
+                lock (_gate)
+                {
+                    if (_lines.Any(match)) return this;
+                }
+                if (_process.HasExited) break;
+                Thread.Sleep(100);
+            }
+            lock (_gate) Assert.Fail($"gorblink did not log {what}; its log:\n{string.Join('\n', _lines.TakeLast(30))}");
+            return this;
+        }
+
+        public int Terminate()
+        {
+            if (!_process.HasExited) _ = kill(_process.Id, 15);
+            if (!_process.WaitForExit(Scenario.Deadline)) Assert.Fail("gorblink did not exit after SIGTERM");
+            _process.WaitForExit();
+            return _process.ExitCode;
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                if (!_process.HasExited) _process.Kill();
+                _process.WaitForExit(10_000);
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            _process.Dispose();
+        }
+
+        [DllImport("libc", SetLastError = true)]
+        private static extern int kill(int pid, int signal);
+    }
+}
