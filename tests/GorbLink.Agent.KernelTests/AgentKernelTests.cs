@@ -73,11 +73,20 @@ public sealed partial class AgentKernelTests : IDisposable
         }
         using (var health = await http.GetAsync($"http://{endpoint}/healthz", token))
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-        var metrics = await http.GetStringAsync($"http://{endpoint}/metrics", token);
+        // The kernel folds its per-CPU counters into what it reports every 2 s (the rate estimator): poll for them.
+        string metrics;
+        Match connections;
+        var polling = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            metrics = await http.GetStringAsync($"http://{endpoint}/metrics", token);
+            connections = Regex.Match(metrics, @"gorblink_ipvs_destination_connections_total\{service=""tcp 10\.98\.7\.7:80"",name=""[^""]*"",protocol=""tcp"",vip=""10\.98\.7\.7"",port=""80"",destination=""[0-9.]+:80"",container=""glk-web""\} (\d+)");
+            Assert.True(connections.Success, "no destination connections line for glk-web");
+            if (long.Parse(connections.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 3) break;
+            if (polling.Elapsed > TimeSpan.FromSeconds(30)) Assert.Fail($"fewer than 3 connections counted after 30 s:\n{metrics}");
+            await Task.Delay(500, token);
+        }
         _output.WriteLine(metrics);
-        var connections = Regex.Match(metrics, @"gorblink_ipvs_destination_connections_total\{service=""tcp 10\.98\.7\.7:80"",name=""[^""]*"",protocol=""tcp"",vip=""10\.98\.7\.7"",port=""80"",destination=""[0-9.]+:80"",container=""glk-web""\} (\d+)");
-        Assert.True(connections.Success, "no destination connections line for glk-web");
-        Assert.True(long.Parse(connections.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 3);
         var bytesOut = Regex.Match(metrics, @"gorblink_ipvs_service_bytes_total\{service=""tcp 10\.98\.7\.7:80""[^}]*direction=""out""\} (\d+)");
         Assert.True(bytesOut.Success && long.Parse(bytesOut.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, "no bytes out counted");
         Assert.Contains("gorblink_vips_added{interface=\"glkvips0\"} 1\n", metrics);

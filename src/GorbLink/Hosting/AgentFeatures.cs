@@ -96,9 +96,10 @@ internal static partial class AgentFeatures
             sp.GetRequiredService<IAgentProbe>(), sp.GetRequiredService<ILoggerFactory>()));
     }
 
-    /// <summary>Hooks the VIP manager and the metrics' duration histogram onto every reconcile pass.</summary>
+    /// <summary>Hooks the memory trimmer, the VIP manager and the metrics' duration histogram onto every reconcile pass.</summary>
     public static ReconcileLoop Observe(ReconcileLoop loop, IServiceProvider services)
     {
+        loop.AddObserver(MemoryTrimmer.ForThisProcess(TimeProvider.System));
         if (services.GetService<VipManager>() is { } vips) loop.AddObserver(vips);
         if (services.GetService<PassDurations>() is { } durations) loop.AddObserver(durations);
         return loop;

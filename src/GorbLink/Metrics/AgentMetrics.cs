@@ -32,7 +32,10 @@ internal sealed partial class AgentMetrics(IAgentProbe probe, PassDurations dura
     private long _kernelReadErrors;
     private string? _lastKernelError;
 
-    public async Task<string> RenderAsync(CancellationToken cancellationToken)
+    public async Task<string> RenderAsync(CancellationToken cancellationToken) =>
+        (await RenderTextAsync(cancellationToken).ConfigureAwait(false)).ToString();
+
+    public async Task<PrometheusText> RenderTextAsync(CancellationToken cancellationToken)
     {
         IReadOnlyList<VirtualServiceTable>? tables = null;
         try
@@ -50,7 +53,7 @@ internal sealed partial class AgentMetrics(IAgentProbe probe, PassDurations dura
     }
 
     /// <summary>The exposition; per-service metrics only when <paramref name="tables"/> could be read.</summary>
-    public string Render(IReadOnlyList<VirtualServiceTable>? tables)
+    public PrometheusText Render(IReadOnlyList<VirtualServiceTable>? tables)
     {
         var text = new PrometheusText();
         var docker = probe.Docker;
@@ -102,10 +105,40 @@ internal sealed partial class AgentMetrics(IAgentProbe probe, PassDurations dura
                 .Sample("gorblink_vips_added", vips.Managed.Count, ("interface", vips.Options.Interface));
         }
 
+        WriteProcess(text);
+
         text.Family("gorblink_ipvs_up", "gauge", "1 when this scrape could read the kernel's IPVS table.")
             .Sample("gorblink_ipvs_up", tables is null ? 0 : 1);
         if (tables is not null) WriteServices(text, tables, desired);
-        return text.ToString();
+        return text;
+    }
+
+    private static void WriteProcess(PrometheusText text)
+    {
+        var gc = GC.GetGCMemoryInfo();
+        text.Family("gorblink_process_resident_memory_bytes", "gauge", "Resident memory of the agent process (VmRSS).")
+            .Sample("gorblink_process_resident_memory_bytes", ResidentBytes());
+        text.Family("gorblink_gc_heap_bytes", "gauge", "Managed heap size after the last garbage collection.")
+            .Sample("gorblink_gc_heap_bytes", gc.HeapSizeBytes);
+        text.Family("gorblink_gc_committed_bytes", "gauge", "Memory the garbage collector has committed.")
+            .Sample("gorblink_gc_committed_bytes", gc.TotalCommittedBytes);
+        text.Family("gorblink_gc_collections_total", "counter", "Garbage collections, by generation.");
+        for (var generation = 0; generation <= GC.MaxGeneration; generation++)
+            text.Sample("gorblink_gc_collections_total", GC.CollectionCount(generation), ("generation", generation.ToString(CultureInfo.InvariantCulture)));
+    }
+
+    /// <summary>VmRSS from /proc/self/statm (pages), 0 where there is none.</summary>
+    private static double ResidentBytes()
+    {
+        try
+        {
+            var fields = File.ReadAllText("/proc/self/statm").Split(' ');
+            return double.Parse(fields[1], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return 0;
+        }
     }
 
     private void WriteServices(PrometheusText text, IReadOnlyList<VirtualServiceTable> tables, DesiredState? desired)

@@ -81,9 +81,9 @@ internal sealed partial class MetricsServer : IAsyncDisposable
         {
             case "/metrics":
             {
-                var text = await metrics.RenderAsync(context.RequestAborted).ConfigureAwait(false);
+                var text = await metrics.RenderTextAsync(context.RequestAborted).ConfigureAwait(false);
                 response.ContentType = PrometheusText.ContentType;
-                await response.WriteAsync(text, context.RequestAborted).ConfigureAwait(false);
+                await text.WriteToAsync(response.BodyWriter, context.RequestAborted).ConfigureAwait(false);
                 return;
             }
             case "/healthz":

@@ -83,6 +83,21 @@ internal sealed class PrometheusText
     };
 
     public override string ToString() => _text.ToString();
+
+    /// <summary>
+    /// Writes the text as UTF-8, chunk by chunk: with a thousand destinations it is a few megabytes, and neither one
+    /// string nor one byte array of it is ever made (they would land on the large object heap at every scrape).
+    /// </summary>
+    public async Task WriteToAsync(System.IO.Pipelines.PipeWriter writer, CancellationToken cancellationToken)
+    {
+        foreach (var chunk in _text.GetChunks())
+        {
+            var span = writer.GetSpan(Encoding.UTF8.GetMaxByteCount(chunk.Length));
+            writer.Advance(Encoding.UTF8.GetBytes(chunk.Span, span));
+            if (writer.UnflushedBytes >= 64 * 1024) await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
 }
 
 /// <summary>A histogram's state at one moment: per-bucket (not cumulative) counts for each upper bound, then the overflow.</summary>

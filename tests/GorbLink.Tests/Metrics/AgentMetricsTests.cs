@@ -66,6 +66,20 @@ public class AgentMetricsTests
     }
 
     [Fact]
+    public async Task TheProcessReportsItsResidentMemoryAndGarbageCollections()
+    {
+        var metrics = new AgentMetrics(new FakeProbe(), new PassDurations(), NullLogger<AgentMetrics>.Instance);
+        var lines = Lines(await metrics.RenderAsync(TestContext.Current.CancellationToken));
+        double Value(string prefix) => double.Parse(Assert.Single(lines, l => l.StartsWith(prefix + " ", StringComparison.Ordinal))[(prefix.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        // This test process is certainly more than 1 MB resident, and less than the machine.
+        Assert.InRange(Value("gorblink_process_resident_memory_bytes"), 1 << 20, 1L << 40);
+        Assert.True(Value("gorblink_gc_heap_bytes") > 0);
+        Assert.True(Value("gorblink_gc_committed_bytes") > 0);
+        for (var generation = 0; generation <= GC.MaxGeneration; generation++)
+            Assert.Contains(lines, l => l.StartsWith($"gorblink_gc_collections_total{{generation=\"{generation}\"}} ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AKernelThatCannotBeReadIsCountedAndTheRestStillServed()
     {
         var probe = new FakeProbe { KernelFailure = new IpvsException(IpvsOperationKind.GetService, "services", 105, "dump services: no buffer space") };

@@ -19,6 +19,23 @@ public class PrometheusTextTests
             "gorblink_x_total 0.25\n", text);
     }
 
+    [Fact]
+    public async Task LargeTextIsWrittenToAPipeAsUtf8InFull()
+    {
+        var text = new PrometheusText().Family("big_total", "counter", "Ünïcode help.");
+        for (var i = 0; i < 20_000; i++) text.Sample("big_total", i, ("name", $"container-{i}-é"));
+        var expected = text.ToString();
+        // A pipe's writer waits once 64 KiB are unread, as a slow client's response does: read while it writes.
+        var pipe = new System.IO.Pipelines.Pipe();
+        using var stream = new MemoryStream();
+        var reading = pipe.Reader.CopyToAsync(stream, TestContext.Current.CancellationToken);
+        await text.WriteToAsync(pipe.Writer, TestContext.Current.CancellationToken);
+        await pipe.Writer.CompleteAsync();
+        await reading;
+        Assert.True(expected.Length > 512 * 1024);
+        Assert.Equal(expected, System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
     [Theory]
     [InlineData(0.0, "0")]
     [InlineData(18446744073709551615.0, "1.8446744073709552E+19")]
