@@ -156,6 +156,19 @@ public sealed class ProtocolTests
     }
 
     [Fact]
+    public void One_packet_is_not_sent_to_a_gorb_daemon_and_is_reported()
+    {
+        var state = Map(Container("dns-1", 32768, "dns", 53, scheduler: "sh", flags: "sh-port,one-packet"));
+
+        var dns = Assert.Single(state.Services);
+        Assert.Equal("sh-port", dns.Options.Flags);
+        Assert.False(dns.Flags.HasFlag(GorbLink.Ipvs.ServiceFlags.OnePacket));
+        Assert.Contains("no one-packet flag", Assert.Single(state.Problems), StringComparison.Ordinal);
+        // What the daemon then reports is what was wanted: no endless fix.
+        Assert.Null(RemoteReconciler.ServiceDifference(dns.Options, dns));
+    }
+
+    [Fact]
     public void A_service_difference_is_described_in_words()
     {
         var state = Map(Container("web-1", 32768, "web", 80));

@@ -182,7 +182,27 @@ public sealed class RemoteModeTests
     }
 
     [Fact]
-    public async Task A_service_another_client_created_with_other_settings_is_used_as_it_is_and_reported()
+    public async Task A_service_another_client_created_with_other_settings_and_its_backends_is_used_as_it_is_and_reported()
+    {
+        await using var daemon = await TestDaemon.CreateAsync();
+        await SendAsync(daemon, HttpMethod.Put, "/service/web-80-tcp", """{"port":80,"method":"rr"}""");
+        await SendAsync(daemon, HttpMethod.Put, "/service/web-80-tcp/other-host-1", """{"host":"10.0.0.7","port":31000}""");
+        await using var rig = new AgentRig([daemon.Endpoint]);
+        rig.Set(Container("web-1", 32768));
+        rig.Start();
+
+        const string other = "  10.0.0.7:31000 w=100 Nat a=0 i=0";
+        await KernelIsAsync(daemon, Table("tcp 10.1.0.1:80 rr", Dest(32768), other), "its backend added to the existing service", rig);
+        await Eventually.TrueAsync(() => rig.Daemon(daemon).Status.Refused.Any(r =>
+                r.Contains("scheduler rr, wanted wrr", StringComparison.Ordinal) && r.Contains("other-host-1", StringComparison.Ordinal)),
+            "the difference is reported, naming the other client's backend");
+
+        rig.Remove("web-1");
+        await KernelIsAsync(daemon, Table("tcp 10.1.0.1:80 rr", other), "its backend removed, the service and the other backend kept", rig);
+    }
+
+    [Fact]
+    public async Task An_empty_service_someone_created_with_other_settings_is_fixed()
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await SendAsync(daemon, HttpMethod.Put, "/service/web-80-tcp", """{"port":80,"method":"rr"}""");
@@ -190,12 +210,66 @@ public sealed class RemoteModeTests
         rig.Set(Container("web-1", 32768));
         rig.Start();
 
-        await KernelIsAsync(daemon, Table("tcp 10.1.0.1:80 rr", Dest(32768)), "its backend added to the existing service", rig);
-        await Eventually.TrueAsync(() => rig.Daemon(daemon).Status.Refused.Any(r => r.Contains("scheduler rr, wanted wrr", StringComparison.Ordinal)),
-            "the difference is reported");
+        await KernelIsAsync(daemon, Table(Web, Dest(32768)), "the scheduler set as the labels say, the backend added", rig);
+    }
 
-        rig.Remove("web-1");
-        await KernelIsAsync(daemon, "tcp 10.1.0.1:80 rr", "its backend removed, the service (not the agent's) kept", rig);
+    /// <summary>
+    /// Between the agent's read and its create, someone creates the service with other settings: the daemon answers 409.
+    /// The agent reads it back, finds the difference and fixes it, in the same pass.
+    /// </summary>
+    [Fact]
+    public async Task A_409_on_create_is_verified_and_a_difference_fixed()
+    {
+        await using var daemon = await TestDaemon.CreateAsync();
+        using var http = new HttpClient(new CreateFirstHandler(daemon, "/service/web-80-tcp", """{"port":80,"method":"lc"}""") { InnerHandler = new SocketsHttpHandler() })
+        {
+            BaseAddress = daemon.BaseAddress,
+        };
+        var state = Directory.CreateTempSubdirectory("gorblink-409-");
+        try
+        {
+            var endpoint = RemoteEndpoint.Parse(daemon.Endpoint);
+            var ownership = new RemoteOwnership(Path.Combine(state.FullName, endpoint.FileName), endpoint.Name);
+            var reconciler = new RemoteReconciler(new GorbClient(http, endpoint), ownership, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+            var result = await reconciler.ReconcileAsync(Desired(Container("web-1", 32768)), Ct);
+
+            Assert.True(result.Succeeded, string.Join("; ", result.Failures));
+            Assert.Empty(result.Refusals);
+            Assert.Equal(Table(Web, Dest(32768)), daemon.Kernel.Dump());
+            var created = Assert.Single(ownership.Services);
+            Assert.Equal("web-80-tcp", created);
+        }
+        finally
+        {
+            state.Delete(recursive: true);
+        }
+    }
+
+    private static RemoteDesiredState Desired(params ContainerRecord[] containers)
+    {
+        var store = new ContainerStore();
+        store.ReplaceAll(containers);
+        var labels = RemoteDesiredMapper.ForRemote(GorbLink.Core.Labels.LabelOptions.ForInterface([HostAddress]));
+        var snapshot = store.Snapshot();
+        var desired = new GorbLink.Core.Desired.DesiredStateBuilder(labels).Build(snapshot, null);
+        return RemoteDesiredMapper.Map(1, desired, snapshot, labels);
+    }
+
+    /// <summary>On the first PUT to <paramref name="path"/>, first creates it on the daemon with <paramref name="body"/> (the race).</summary>
+    private sealed class CreateFirstHandler(TestDaemon daemon, string path, string body) : DelegatingHandler
+    {
+        private bool _done;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (!_done && request.Method == HttpMethod.Put && request.RequestUri!.AbsolutePath == path)
+            {
+                _done = true;
+                await RemoteModeTests.SendAsync(daemon, HttpMethod.Put, path, body);
+            }
+            return await base.SendAsync(request, cancellationToken);
+        }
     }
 
     [Fact]

@@ -84,7 +84,10 @@ public static class RemoteDesiredMapper
             serviceIds.Add(id, key);
 
             var spec = service.Service.Spec;
-            var settable = spec.Flags & ~(ServiceFlags.Persistent | ServiceFlags.Hashed);
+            // GORB's flags are sh-fallback, sh-port and flag-1..3; one-packet is not among them (a daemon answers 400 to it).
+            var settable = spec.Flags & ~(ServiceFlags.Persistent | ServiceFlags.Hashed | ServiceFlags.OnePacket);
+            if (spec.Flags.HasFlag(ServiceFlags.OnePacket))
+                problems.Add($"service {Describe(key)} (\"{name}\"): GORB daemons have no one-packet flag; sent without it");
             var serviceOptions = new GorbServiceOptions
             {
                 Host = key.Address!.Equals(DaemonDefaultVip) ? "" : key.Address.ToString(),

@@ -28,9 +28,10 @@ public sealed record RemotePassResult
 /// <remarks>
 /// <list type="bullet">
 /// <item>Services: created when missing (if at least one backend is not draining). A 409 on create means "exists": it is
-/// read back and compared. A service that differs is fixed if this agent created it (PATCH /service/{vs}; where the daemon
-/// has no such route, DELETE and PUT when no one else's backends are in it); one that someone else created is used as it
-/// is and the difference reported. An owned service nobody wants is deleted once it has no backends left.</item>
+/// read back and compared. A service that differs is fixed (PATCH /service/{vs}; where the daemon has no such route, DELETE
+/// and PUT) unless other clients' backends are in it: then it is used as it is and the difference reported, since several
+/// Docker hosts feed one service and must not fight over its settings. An owned service nobody wants is deleted once it
+/// has no backends left.</item>
 /// <item>Backends: created when missing (draining ones are not); a backend whose host, port or method differ is deleted
 /// and re-created; one in another service (GORB keys backends by rsID alone) is moved. The weight is PATCHed when the
 /// desired weight changed since it was last sent, or when the daemon reports the backend up and fully healthy with
@@ -236,17 +237,29 @@ public sealed class RemoteReconciler
                 if (service.Backends.All(b => b.Draining)) return false; // nothing it would serve
                 return await CreateServiceAsync(service).ConfigureAwait(false);
             }
-            var difference = ServiceDifference(info.Options, service);
-            if (difference is null) return true;
-            if (!_owned.OwnsService(service.Id))
-            {
-                Refusals.Add($"service {service.Id} differs from what this agent wants ({difference}), but another client created it; used as it is");
-                return true;
-            }
-            return await FixServiceAsync(service, info, difference).ConfigureAwait(false);
+            return await VerifyServiceAsync(service, info, retryCreate: true).ConfigureAwait(false);
         }
 
-        private async Task<bool> CreateServiceAsync(RemoteService service)
+        /// <summary>
+        /// Compares a service the daemon has with the wanted one and fixes it, unless other clients' backends are in it: then
+        /// its settings are theirs too (several Docker hosts feed one service), so it is used as it is and the difference
+        /// reported rather than fought over.
+        /// </summary>
+        private async Task<bool> VerifyServiceAsync(RemoteService service, GorbServiceInfo info, bool retryCreate)
+        {
+            var difference = ServiceDifference(info.Options, service);
+            if (difference is null) return true;
+            var others = (info.Backends ?? []).Where(rs => !_owned.OwnsBackend(rs)).ToList();
+            if (!_owned.OwnsService(service.Id) && others.Count > 0)
+            {
+                Refusals.Add($"service {service.Id} differs from what this agent wants ({difference}), but another client created it " +
+                    $"and has backends in it ({string.Join(", ", others)}); used as it is");
+                return true;
+            }
+            return await FixServiceAsync(service, info, difference, retryCreate).ConfigureAwait(false);
+        }
+
+        private async Task<bool> CreateServiceAsync(RemoteService service, bool retryCreate = true)
         {
             _owned.AddService(service.Id);
             owner.Save(); // write-ahead
@@ -270,19 +283,16 @@ public sealed class RemoteReconciler
                 info.Backends ??= [];
                 view.Services[service.Id] = info;
                 foreach (var rsId in info.Backends) view.Home.TryAdd(rsId, service.Id);
-                if (ServiceDifference(info.Options, service) is { } difference)
-                {
-                    _owned.RemoveService(service.Id);
-                    Refusals.Add($"service {service.Id} exists with other settings ({difference}); used as it is");
-                }
-                return true;
+                // Made by an earlier attempt of this agent whose answer was lost, or by another agent just now: kept as owned
+                // (it is deleted only once no backends are left in it), verified, and fixed if it differs.
+                return await VerifyServiceAsync(service, info, retryCreate).ConfigureAwait(false);
             }
             _owned.RemoveService(service.Id);
             Failures.Add($"create service {service.Id}: {result}");
             return false;
         }
 
-        private async Task<bool> FixServiceAsync(RemoteService service, GorbServiceInfo info, string difference)
+        private async Task<bool> FixServiceAsync(RemoteService service, GorbServiceInfo info, string difference, bool retryCreate)
         {
             var current = info.Options!;
             if (SameEndpoint(current, service))
@@ -324,7 +334,12 @@ public sealed class RemoteReconciler
             }
             foreach (var rsId in info.Backends ?? []) _owned.RemoveBackend(rsId);
             view.RemoveService(service.Id);
-            return await CreateServiceAsync(service).ConfigureAwait(false);
+            if (!retryCreate)
+            {
+                Failures.Add($"create service {service.Id}: it was re-created by someone else at once; left to the next pass");
+                return false;
+            }
+            return await CreateServiceAsync(service, retryCreate: false).ConfigureAwait(false);
         }
 
         public async Task EnsureBackendAsync(RemoteService service, RemoteBackend backend)

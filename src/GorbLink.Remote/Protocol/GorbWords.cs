@@ -34,7 +34,7 @@ public static partial class GorbWords
         return true;
     }
 
-    /// <summary>The flags as GORB words: sh-* for sh, flag-1/flag-2 for other schedulers, flag-3, one-packet.</summary>
+    /// <summary>The flags as GORB words: sh-* for sh, flag-1/flag-2 for other schedulers, flag-3, and one-packet (which only `gorblink serve` knows).</summary>
     public static string Flags(ServiceFlags flags, string scheduler)
     {
         var words = new List<string>(4);

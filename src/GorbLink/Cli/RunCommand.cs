@@ -29,7 +29,12 @@ internal sealed class RunCommand
     private readonly Option<LogFormat> _logFormat = new("--log-format")
     {
         Description = "text or json",
-        DefaultValueFactory = _ => Enum.TryParse<LogFormat>(Env("LOG_FORMAT"), ignoreCase: true, out var f) ? f : LogFormat.Text,
+        DefaultValueFactory = result => Env("LOG_FORMAT") switch
+        {
+            null => LogFormat.Text,
+            var text when Enum.TryParse<LogFormat>(text, ignoreCase: true, out var format) && Enum.IsDefined(format) => format,
+            var other => Fail(result, $"GORBLINK_LOG_FORMAT=\"{other}\" is not text or json", LogFormat.Text),
+        },
     };
     private readonly Option<bool> _cleanupOnExit = Flag("--cleanup-on-exit", "On SIGTERM, remove every IPVS entry this agent created (default: leave them serving)");
     private readonly Option<string> _stateDirectory = Text("--state-dir", "/var/lib/gorblink", "Where the agent records what it created (state.json) and its status (status.json)");
@@ -145,9 +150,11 @@ internal sealed class RunCommand
         return false;
     }
 
-    private static bool Fail(System.CommandLine.Parsing.ArgumentResult result, string message)
+    private static T Fail<T>(System.CommandLine.Parsing.ArgumentResult result, string message, T value)
     {
         result.AddError(message);
-        return false;
+        return value;
     }
+
+    private static bool Fail(System.CommandLine.Parsing.ArgumentResult result, string message) => Fail(result, message, false);
 }

@@ -43,6 +43,12 @@ internal static partial class RemoteAgentHost
             return ExitCodes.BadInput;
         }
 
+        if (!options.Local && KernelOnlyFlag(options) is { } flag)
+        {
+            LogStartFailed(log, $"{flag} works on this host's kernel, which -r leaves alone: add --local, or use it on the director (gorblink serve)");
+            return ExitCodes.BadInput;
+        }
+
         var remoteOptions = new RemoteOptions
         {
             Endpoints = endpoints,
@@ -94,6 +100,16 @@ internal static partial class RemoteAgentHost
             }
         }
         await using var _ = ipvs;
+        AgentFeatures.Prepared? features = null;
+        if (ownership is not null)
+        {
+            (features, var featuresExit, var featuresReason) = AgentFeatures.Prepare(options, ownership, loggerFactory);
+            if (features is null)
+            {
+                LogStartFailed(log, featuresReason!);
+                return featuresExit;
+            }
+        }
 
         var connector = new DockerConnector(loggerFactory.CreateLogger<DockerConnector>());
         try
@@ -128,16 +144,18 @@ internal static partial class RemoteAgentHost
         builder.Services.AddSingleton(sp => new DockerWatcher(
             new DockerWatcherOptions { Endpoint = dockerEndpoint, ResyncInterval = options.ResyncInterval },
             store, connector, sp.GetRequiredService<ILogger<DockerWatcher>>(), TimeProvider.System));
-        if (ipvs is not null && ownership is not null)
+        if (ipvs is not null && ownership is not null && features is not null)
         {
             builder.Services.AddSingleton<IIpvsClient>(ipvs);
-            builder.Services.AddSingleton(sp => new ReconcileLoop(
+            builder.Services.AddSingleton(ownership);
+            builder.Services.AddSingleton(sp => AgentFeatures.Observe(new ReconcileLoop(
                 store, new DesiredStateBuilder(labelOptions),
                 new Reconciler(ipvs, ownership,
                     new ReconcilerOptions { DrainTimeout = options.DrainTimeout, DryRun = options.DryRun, StatusPath = options.StatusFile },
                     sp.GetRequiredService<ILogger<Reconciler>>(), TimeProvider.System),
                 new ReconcileLoopOptions { ResyncInterval = options.ResyncInterval },
-                sp.GetRequiredService<ILogger<ReconcileLoop>>(), TimeProvider.System));
+                sp.GetRequiredService<ILogger<ReconcileLoop>>(), TimeProvider.System), sp));
+            AgentFeatures.AddTo(builder.Services, features, startedAt);
         }
         builder.Services.AddHostedService(sp => new RemoteAgentService(
             sp.GetRequiredService<DockerWatcher>(), remote, sp.GetService<ReconcileLoop>(), sp.GetRequiredService<AgentSettings>(),
@@ -145,9 +163,24 @@ internal static partial class RemoteAgentHost
 
         using var host = builder.Build();
         Environment.ExitCode = ExitCodes.Success;
-        await host.RunAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await host.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Metrics.MetricsListenException e)
+        {
+            LogStartFailed(log, e.Message);
+            return ExitCodes.BadInput;
+        }
         return Environment.ExitCode;
     }
+
+    /// <summary>The first flag given that only acts on this host's kernel agent (--local), or null.</summary>
+    internal static string? KernelOnlyFlag(RunOptions options) =>
+        options.MetricsListen is not null ? "--metrics-listen"
+        : options.VipInterface is not null ? "--vip-interface"
+        : options.SetSysctls ? "--set-sysctls"
+        : null;
 
     [LoggerMessage(EventId = 1030, EventName = "RemoteStartFailed", Level = LogLevel.Critical, Message = "cannot start: {Reason}")]
     private static partial void LogStartFailed(ILogger logger, string reason);

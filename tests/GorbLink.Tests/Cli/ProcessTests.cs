@@ -62,4 +62,22 @@ public class ProcessTests
         Assert.Equal(1, code);
         Assert.Contains("status.json", output);
     }
+    [Fact]
+    public void UnreachableDockerExitsThreeNamingTheEndpoint()
+    {
+        // A dry run goes on without IPVS (this machine may have none), so Docker is the first thing that fails.
+        var dir = Directory.CreateTempSubdirectory("gorblink-nodocker").FullName;
+        var (code, output) = Run("-i", "lo", "--dry-run", "--state-dir", dir, "--docker-host", $"unix://{dir}/no-docker.sock");
+        Assert.Equal(3, code);
+        Assert.Contains($"{dir}/no-docker.sock", output);
+    }
+
+    [Fact]
+    public void RemoteModeRefusesKernelFlagsWithoutLocal()
+    {
+        var (code, output) = Run("-i", "lo", "-r", "127.0.0.1:1", "--vip-interface", "gorb0", "--state-dir", Directory.CreateTempSubdirectory("gorblink-remote").FullName);
+        Assert.Equal(2, code);
+        Assert.Contains("--vip-interface works on this host's kernel", output);
+        Assert.Contains("--local", output);
+    }
 }

@@ -95,4 +95,52 @@ public class RunCommandTests
             Environment.SetEnvironmentVariable("GORBLINK_CLEANUP_ON_EXIT", null);
         }
     }
+    [Fact]
+    public void BadLogFormatInEnvironmentIsAnError()
+    {
+        Environment.SetEnvironmentVariable("GORBLINK_LOG_FORMAT", "yaml");
+        try
+        {
+            var (_, errors) = Parse();
+            Assert.True(errors.Any(e => e.Contains("GORBLINK_LOG_FORMAT=\"yaml\"") && e.Contains("text or json")), string.Join(" | ", errors));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("GORBLINK_LOG_FORMAT", null);
+        }
+    }
+
+    [Fact]
+    public void RemotesRepeatOrComeCommaSeparatedFromTheEnvironment()
+    {
+        var (options, errors) = Parse("-r", "dir1:4672", "--remote", "https://dir2:4672", "--remote-token", "s3cret", "--local");
+        Assert.Empty(errors);
+        Assert.Equal(["dir1:4672", "https://dir2:4672"], options.Remotes);
+        Assert.Equal(("s3cret", true), (options.RemoteToken, options.Local));
+
+        Environment.SetEnvironmentVariable("GORBLINK_REMOTE", "dir1:4672, dir2:4672");
+        try
+        {
+            var (fromEnv, envErrors) = Parse();
+            Assert.Empty(envErrors);
+            Assert.Equal(["dir1:4672", "dir2:4672"], fromEnv.Remotes);
+            Assert.False(fromEnv.Local);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("GORBLINK_REMOTE", null);
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { "--metrics-listen", ":9100" }, "--metrics-listen")]
+    [InlineData(new[] { "--vip-interface", "gorb0" }, "--vip-interface")]
+    [InlineData(new[] { "--set-sysctls" }, "--set-sysctls")]
+    [InlineData(new string[0], null)]
+    public void FlagsThatActOnThisHostsKernelAreNamedForRemoteModeWithoutLocal(string[] args, string? expected)
+    {
+        var (options, errors) = Parse(["-r", "dir1:4672", .. args]);
+        Assert.Empty(errors);
+        Assert.Equal(expected, GorbLink.Hosting.RemoteAgentHost.KernelOnlyFlag(options));
+    }
 }
