@@ -155,6 +155,23 @@ public sealed class ProtocolTests
         Assert.Contains("web-80-tcp", Assert.Single(state.Problems), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("nginx", "nginx-80-tcp")]
+    [InlineData("nginx:latest", "nginx-latest-80-tcp")]
+    [InlineData("sonatype/nexus", "sonatype-nexus-80-tcp")]
+    [InlineData("registry:5000/team/app:1.2", "registry-5000-team-app-1.2-80-tcp")]
+    public void Without_a_service_label_the_vsid_is_made_from_the_image_as_gorb_docker_link_makes_it(string image, string vsId)
+    {
+        var unlabelled = Container("web-1", 32768, "unused", 80) with
+        {
+            Image = image,
+            Labels = ImmutableDictionary<string, string>.Empty.Add("gorb.enable", "true"),
+        };
+        Assert.Equal(vsId, Assert.Single(Map(unlabelled).Services).Id);
+        // A service label names it, whatever the image.
+        Assert.Equal("web-80-tcp", Assert.Single(Map(Container("web-1", 32768, "web", 80) with { Image = image }).Services).Id);
+    }
+
     [Fact]
     public void One_packet_is_not_sent_to_a_gorb_daemon_and_is_reported()
     {

@@ -70,7 +70,7 @@ public static class RemoteDesiredMapper
             var info = desired.ServiceInfo.GetValueOrDefault(key);
             var name = info?.Name ?? key.ToString();
             var containerPort = ContainerPort(key, info, containers, options, intents);
-            var id = GorbIds.ServiceId(name, containerPort, key.Protocol);
+            var id = GorbIds.ServiceId(IdName(name, info, containers, options), containerPort, key.Protocol);
             if (id.Length == 0)
             {
                 problems.Add($"service {Describe(key)} (\"{name}\"): its vsID would be empty; not sent");
@@ -143,6 +143,17 @@ public static class RemoteDesiredMapper
         Method = GorbWords.Forward(destination.Spec.Forward),
         Pulse = protocol == IpvsProtocol.Udp ? GorbPulse.None() : null,
     };
+
+    /// <summary>
+    /// What the vsID is made from: the service label when the holder has one; else, as gorb-docker-link does, the holder's
+    /// image exactly as it was given (tag included: nginx:latest → nginx-latest-80-tcp); else the service name.
+    /// </summary>
+    private static string IdName(string name, ServiceInfo? info, ContainerSnapshot containers, LabelOptions options)
+    {
+        if (info is null || !containers.Containers.TryGetValue(info.HolderId, out var holder)) return name;
+        if (holder.Labels.ContainsKey(ContainerLabels.LabelName(options, ContainerLabels.Service))) return name;
+        return string.IsNullOrWhiteSpace(holder.Image) || holder.Image.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase) ? name : holder.Image.Trim();
+    }
 
     /// <summary>The container port behind <paramref name="key"/> for the container whose labels set the service (its holder).</summary>
     private static ushort ContainerPort(

@@ -9,10 +9,9 @@ namespace GorbLink.Remote.Protocol;
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
-/// <item><b>vsID</b> = the GorbLink service name (the service label; by default the image repository, or
-/// "&lt;project&gt;-&lt;service&gt;" under compose) with '/' and ':' replaced by '-', then "-&lt;container port&gt;-&lt;protocol&gt;":
-/// nginx → nginx-80-tcp, sonatype/nexus → sonatype-nexus-8081-tcp. gorb-docker-link uses the image with its tag
-/// (nginx:latest → nginx-latest-80-tcp); GorbLink's default name drops the tag, so untagged images get the same ID.</item>
+/// <item><b>vsID</b> = the name, with '/' and ':' replaced by '-', then "-&lt;container port&gt;-&lt;protocol&gt;". The name is
+/// the service label when there is one, else the image exactly as the container was run with it, as gorb-docker-link
+/// does: nginx → nginx-80-tcp, nginx:latest → nginx-latest-80-tcp, sonatype/nexus → sonatype-nexus-8081-tcp.</item>
 /// <item><b>rsID</b> = the container name (Docker's leading '/' dropped) with '/' and ':' replaced by '-', then
 /// "-&lt;published port&gt;-&lt;protocol&gt;": /serene_goldstine → serene_goldstine-32768-tcp. With backend=container labels the
 /// destination port (the container port) stands in for the published port.</item>
