@@ -26,16 +26,7 @@ internal sealed class RunCommand
     private readonly Option<TimeSpan> _resyncInterval = Duration("--resync-interval", TimeSpan.FromSeconds(60), "Full relist of containers and reconcile against the kernel, as a safety net");
     private readonly Option<TimeSpan> _drainTimeout = Duration("--drain-timeout", TimeSpan.FromSeconds(30), "Longest a leaving destination keeps weight 0 before it is deleted");
     private readonly Option<bool> _dryRun = Flag("--dry-run", "Log every change that would be made; touch nothing");
-    private readonly Option<LogFormat> _logFormat = new("--log-format")
-    {
-        Description = "text or json",
-        DefaultValueFactory = result => Env("LOG_FORMAT") switch
-        {
-            null => LogFormat.Text,
-            var text when Enum.TryParse<LogFormat>(text, ignoreCase: true, out var format) && Enum.IsDefined(format) => format,
-            var other => Fail(result, $"GORBLINK_LOG_FORMAT=\"{other}\" is not text or json", LogFormat.Text),
-        },
-    };
+    private readonly Option<LogFormat> _logFormat = LogFormatOption();
     private readonly Option<bool> _cleanupOnExit = Flag("--cleanup-on-exit", "On SIGTERM, remove every IPVS entry this agent created (default: leave them serving)");
     private readonly Option<string> _stateDirectory = Text("--state-dir", "/var/lib/gorblink", "Where the agent records what it created (state.json) and its status (status.json)");
     private readonly Option<string?> _metricsListen = ListenAddress("--metrics-listen", "Serve Prometheus /metrics and /healthz on ADDR:PORT (e.g. :9100, 127.0.0.1:9100); off by default");
@@ -99,7 +90,20 @@ internal sealed class RunCommand
         return option;
     }
 
-    private static Option<bool> Flag(string name, string description, params string[] aliases) =>
+    /// <summary>--log-format text|json, or GORBLINK_LOG_FORMAT; a bad value of either is an error.</summary>
+    internal static Option<LogFormat> LogFormatOption() => new("--log-format")
+    {
+        Description = "text or json",
+        DefaultValueFactory = result => Env("LOG_FORMAT") switch
+        {
+            null => LogFormat.Text,
+            var text when Enum.TryParse<LogFormat>(text, ignoreCase: true, out var format) && Enum.IsDefined(format) => format,
+            var other => Fail(result, $"GORBLINK_LOG_FORMAT=\"{other}\" is not text or json", LogFormat.Text),
+        },
+    };
+
+    /// <summary>A boolean flag that GORBLINK_&lt;NAME&gt; (true/false, 1/0, yes/no) can also set.</summary>
+    internal static Option<bool> Flag(string name, string description, params string[] aliases) =>
         new(name, aliases)
         {
             Description = description,
@@ -150,7 +154,7 @@ internal sealed class RunCommand
         return false;
     }
 
-    private static T Fail<T>(System.CommandLine.Parsing.ArgumentResult result, string message, T value)
+    internal static T Fail<T>(System.CommandLine.Parsing.ArgumentResult result, string message, T value)
     {
         result.AddError(message);
         return value;

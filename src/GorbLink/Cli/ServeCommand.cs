@@ -35,7 +35,7 @@ internal static class ServeCommand
             Description = "Interface whose first address is the VIP of a service that gives no host",
             DefaultValueFactory = _ => RunCommand.Env("INTERFACE") ?? "eth0",
         };
-        var flush = new Option<bool>("--flush", "-f") { Description = "Flush every IPVS service on start (default: adopt this daemon's own entries from the last run)" };
+        var flush = RunCommand.Flag("--flush", "Flush every IPVS service on start (default: adopt this daemon's own entries from the last run)", "-f");
         var vipInterface = new Option<string?>("--vip-interface")
         {
             Description = "Add each service's VIP to this interface as a host address (/32, /128) while the service exists",
@@ -54,18 +54,20 @@ internal static class ServeCommand
         var checks = new Option<int>("--max-concurrent-checks")
         {
             Description = "Health checks running at once, over all backends",
-            DefaultValueFactory = _ => int.TryParse(RunCommand.Env("MAX_CONCURRENT_CHECKS"), out var n) ? n : 32,
+            DefaultValueFactory = result => RunCommand.Env("MAX_CONCURRENT_CHECKS") switch
+            {
+                null => 32,
+                var text when int.TryParse(text, out var n) && n >= 1 => n,
+                var other => RunCommand.Fail(result, $"GORBLINK_MAX_CONCURRENT_CHECKS=\"{other}\" is not a number of at least 1", 32),
+            },
         };
         checks.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() < 1) r.AddError("--max-concurrent-checks must be at least 1");
+            // The default (from GORBLINK_MAX_CONCURRENT_CHECKS) is checked where it is read; reading it here would throw.
+            if (!r.Implicit && r.GetValueOrDefault<int>() < 1) r.AddError("--max-concurrent-checks must be at least 1");
         });
-        var verbose = new Option<bool>("--verbose", "-v") { Description = "Debug logging" };
-        var logFormat = new Option<LogFormat>("--log-format")
-        {
-            Description = "text or json",
-            DefaultValueFactory = _ => Enum.TryParse<LogFormat>(RunCommand.Env("LOG_FORMAT"), ignoreCase: true, out var f) ? f : LogFormat.Text,
-        };
+        var verbose = RunCommand.Flag("--verbose", "Debug logging", "-v");
+        var logFormat = RunCommand.LogFormatOption();
         var command = new Command("serve", "Run a GORB-compatible control daemon (REST API on -l) that programs this host's IPVS table; Docker hosts feed it with `gorblink run -r`")
         {
             listen, @interface, flush, vipInterface, stateDir, token, checks, verbose, logFormat,

@@ -3,6 +3,7 @@ using GorbLink.Cli;
 
 namespace GorbLink.Tests.Cli;
 
+[Collection(nameof(EnvironmentCollection))]
 public class RunCommandTests
 {
     private static (RunOptions Options, IReadOnlyList<string> Errors) Parse(params string[] args)
