@@ -35,6 +35,31 @@ public static class KernelIpvs
         return output;
     }
 
+    /// <summary>
+    /// A dummy interface made for one test, with <paramref name="address"/>/32 on it, so that address is local and
+    /// traffic to it stays inside this machine. Disposing deletes the interface and its address.
+    /// </summary>
+    public static IDisposable LocalAddress(string device, string address)
+    {
+        Run("sh", $"-c \"ip link del {device} 2>/dev/null; ip link add {device} type dummy && ip addr add {address}/32 dev {device} && ip link set {device} up\"");
+        return new DeleteLink(device);
+    }
+
+    private sealed class DeleteLink(string device) : IDisposable
+    {
+        public void Dispose() => Run("ip", $"link del {device}");
+    }
+
+    /// <summary>Whether the running kernel ships a module of IPVS (ip_vs_NAME), as a file or built in.</summary>
+    public static bool HasIpvsModule(string name)
+    {
+        var release = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+        var dir = $"/lib/modules/{release}/kernel/net/netfilter/ipvs";
+        var builtin = $"/lib/modules/{release}/modules.builtin";
+        return Directory.Exists(dir) && Directory.EnumerateFiles(dir, $"ip_vs_{name}.ko*").Any()
+            || File.Exists(builtin) && File.ReadLines(builtin).Any(l => l.EndsWith($"/ip_vs_{name}.ko", StringComparison.Ordinal));
+    }
+
     /// <summary>Whether the running kernel ships a scheduler module (some, like twos, are newer than some kernels).</summary>
     public static bool HasSchedulerModule(string scheduler)
     {

@@ -92,6 +92,42 @@ public class ServiceTests
         Assert.Empty(KernelIpvs.IpvsadmSave());
     }
 
+    /// <summary>
+    /// A persistent service with the SIP persistence engine: the kernel loads ip_vs_pe_sip on first use (the VM loads
+    /// only ip_vs up front). A kernel without that module fails this test by name rather than passing it quietly.
+    /// </summary>
+    [Fact]
+    public async Task SipPersistenceEngineRoundTripsAndAnUpdateWithoutItRemovesIt()
+    {
+        await using var ipvs = await KernelIpvs.OpenCleanAsync();
+        if (!KernelIpvs.HasIpvsModule("pe_sip"))
+            Assert.Fail($"this kernel ({File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}) ships no ip_vs_pe_sip module " +
+                "(neither a file under net/netfilter/ipvs nor built in): the SIP persistence engine cannot be tested here");
+        var key = VirtualServiceKey.For(IpvsProtocol.Udp, IPAddress.Parse("10.0.0.5"), 5060);
+        var sip = new VirtualService(key, new VirtualServiceSpec { Scheduler = "rr", PersistenceTimeout = 60, PersistenceEngine = "sip" });
+
+        await ipvs.CreateServiceAsync(sip, Ct);
+
+        Assert.Equal(sip, (await ipvs.GetServiceAsync(key, Ct))!.Service);
+        Assert.Equal(sip, Assert.Single(await ipvs.GetServicesAsync(Ct)).Service);
+        Assert.Equal(["-A -u 10.0.0.5:5060 -s rr -p 60 --pe sip"], KernelIpvs.IpvsadmSave());
+
+        // SET_SERVICE without PE_NAME detaches the engine; the service stays persistent.
+        var plain = sip with { Spec = sip.Spec with { PersistenceEngine = null } };
+        await ipvs.UpdateServiceAsync(plain, Ct);
+        Assert.Equal(plain, (await ipvs.GetServiceAsync(key, Ct))!.Service);
+        Assert.Equal(["-A -u 10.0.0.5:5060 -s rr -p 60"], KernelIpvs.IpvsadmSave());
+
+        await ipvs.UpdateServiceAsync(sip, Ct);
+        Assert.Equal(sip, (await ipvs.GetServiceAsync(key, Ct))!.Service);
+
+        var unknown = await Assert.ThrowsAsync<IpvsException>(() => ipvs.CreateServiceAsync(
+            new VirtualService(Tcp("10.0.0.6", 5060), sip.Spec with { PersistenceEngine = "nosuchpe" }), Ct));
+        Assert.Equal(2, unknown.Errno);
+        Assert.Contains("persistence engine 'nosuchpe' not found", unknown.Message);
+        Assert.Contains("ip_vs_pe_nosuchpe", unknown.Message);
+    }
+
     [Fact]
     public async Task ServiceErrorsNameTheServiceOrScheduler()
     {

@@ -65,8 +65,11 @@ internal static class IpvsErrors
             IpvsOperation.UpdateService op => op.Service,
             _ => throw new ArgumentOutOfRangeException(nameof(operation)),
         };
-        var engine = service.Spec.PersistenceEngine is { Length: > 0 } pe ? $" or persistence engine '{pe}'" : "";
-        return $"scheduler '{service.Spec.Scheduler}'{engine} not found for service {service.Key} (no module ip_vs_{service.Spec.Scheduler})";
+        // ENOENT does not say which of the two the kernel could not find (or load as a module).
+        if (service.Spec.PersistenceEngine is { Length: > 0 } pe)
+            return $"scheduler '{service.Spec.Scheduler}' or persistence engine '{pe}' not found for service {service.Key} " +
+                $"(no module ip_vs_{service.Spec.Scheduler} or ip_vs_pe_{pe})";
+        return $"scheduler '{service.Spec.Scheduler}' not found for service {service.Key} (no module ip_vs_{service.Spec.Scheduler})";
     }
 
     private static string Verb(IpvsOperationKind kind) => kind switch

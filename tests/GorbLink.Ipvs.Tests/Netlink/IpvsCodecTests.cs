@@ -190,6 +190,301 @@ public class IpvsCodecTests
         Assert.Equal(new byte[] { 3, 0, 0, 0 }, Attribute(daemon, 3));
     }
 
+    // ---- Golden requests for the remaining message kinds. Every byte below is written from ipvs-netlink.md: nlmsghdr
+    // (len u32, type u16 = family id, flags u16, seq u32, pid u32; seq/pid are filled in when sent, ACK is added by
+    // the connection), genlmsghdr (cmd, version 1, reserved 0), then nlattrs {len u16 = 4 + unpadded payload, type
+    // u16} padded to 4 bytes. Integers are little-endian host order except PORT/TUN_PORT (network order); addresses
+    // are 16 bytes with an IPv4 address in the first 4.
+
+    /// <summary>SERVICE nest with identity only (AF, PROTOCOL, ADDR, PORT) for tcp 10.0.0.1:80: 4 + 8 + 8 + 20 + 8 = 48 bytes.</summary>
+    private static readonly byte[] WebIdentity =
+    [
+        48, 0, 1, 0,                                                  // CMD_ATTR_SERVICE, len 48
+        6, 0, 1, 0, 2, 0, 0, 0,                                       // SVC_ATTR_AF = AF_INET (2), u16 + 2 pad
+        6, 0, 2, 0, 6, 0, 0, 0,                                       // SVC_ATTR_PROTOCOL = IPPROTO_TCP (6)
+        20, 0, 3, 0, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // SVC_ATTR_ADDR 10.0.0.1, 16 bytes
+        6, 0, 4, 0, 0, 80, 0, 0,                                      // SVC_ATTR_PORT 80, big-endian
+    ];
+
+    [Fact]
+    public void SetServiceCarriesTheFullServiceWithPersistenceEngineFlagsTimeoutAndMask()
+    {
+        var key = VirtualServiceKey.For(IpvsProtocol.Udp, IPAddress.Parse("10.0.0.2"), 53);
+        var spec = new VirtualServiceSpec
+        {
+            Scheduler = "sh", Flags = ServiceFlags.Sched1 | ServiceFlags.Sched2, PersistenceTimeout = 300,
+            NetmaskPrefixLength = 24, PersistenceEngine = "sip",
+        };
+        byte[] expected =
+        [
+            112, 0, 0, 0, 0x23, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0,       // nlmsghdr: len 16 + 4 + 92, REQUEST
+            2, 1, 0, 0,                                                   // IPVS_CMD_SET_SERVICE (2), version 1
+            92, 0, 1, 0,                                                  // CMD_ATTR_SERVICE: 4 + 88
+            6, 0, 1, 0, 2, 0, 0, 0,                                       // AF_INET
+            6, 0, 2, 0, 17, 0, 0, 0,                                      // IPPROTO_UDP (17)
+            20, 0, 3, 0, 10, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // ADDR 10.0.0.2
+            6, 0, 4, 0, 0, 53, 0, 0,                                      // PORT 53, big-endian
+            7, 0, 6, 0, (byte)'s', (byte)'h', 0, 0,                       // SCHED_NAME "sh\0": len 7, 1 pad byte
+            8, 0, 11, 0, (byte)'s', (byte)'i', (byte)'p', 0,              // PE_NAME "sip\0"
+            12, 0, 7, 0, 0x19, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,           // FLAGS {PERSISTENT 1 | SCHED1 8 | SCHED2 0x10, mask ~0}
+            8, 0, 8, 0, 0x2c, 0x01, 0, 0,                                 // TIMEOUT 300
+            8, 0, 9, 0, 0xff, 0xff, 0xff, 0x00,                           // NETMASK /24 as mask bytes 255.255.255.0
+        ];
+        Assert.Equal(expected, IpvsCodec.SetService(Family, new VirtualService(key, spec)));
+    }
+
+    [Fact]
+    public void DelServiceCarriesOnlyTheServiceIdentity()
+    {
+        byte[] expected =
+        [
+            68, 0, 0, 0, 0x23, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, // nlmsghdr: len 16 + 4 + 48, REQUEST
+            3, 1, 0, 0,                                           // IPVS_CMD_DEL_SERVICE (3), version 1
+            .. WebIdentity,
+        ];
+        Assert.Equal(expected, IpvsCodec.DelService(Family, Web));
+    }
+
+    [Fact]
+    public void SetDestCarriesServiceIdentityThenTheFullDestination()
+    {
+        var destination = new Destination(new DestinationKey(IPAddress.Parse("10.1.0.2"), 80),
+            new DestinationSpec { Forward = ForwardMethod.DirectRoute, Weight = 0 });
+        byte[] expected =
+        [
+            140, 0, 0, 0, 0x23, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0,      // nlmsghdr: len 16 + 4 + 48 + 72, REQUEST
+            6, 1, 0, 0,                                                  // IPVS_CMD_SET_DEST (6), version 1
+            .. WebIdentity,
+            72, 0, 2, 0,                                                 // CMD_ATTR_DEST: 4 + 68
+            6, 0, 11, 0, 2, 0, 0, 0,                                     // DEST_ATTR_ADDR_FAMILY = AF_INET
+            20, 0, 1, 0, 10, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // DEST_ATTR_ADDR 10.1.0.2
+            6, 0, 2, 0, 0, 80, 0, 0,                                     // DEST_ATTR_PORT 80, big-endian
+            8, 0, 3, 0, 3, 0, 0, 0,                                      // FWD_METHOD = DROUTE (3)
+            8, 0, 4, 0, 0, 0, 0, 0,                                      // WEIGHT 0 (quiesced)
+            8, 0, 5, 0, 0, 0, 0, 0,                                      // U_THRESH 0
+            8, 0, 6, 0, 0, 0, 0, 0,                                      // L_THRESH 0
+        ];
+        Assert.Equal(expected, IpvsCodec.SetDest(Family, Web, destination));
+    }
+
+    [Fact]
+    public void SetDestOfAnIPv6GreTunnelWithChecksumAddsTheTunnelAttributes()
+    {
+        var destination = new Destination(new DestinationKey(IPAddress.Parse("fd00::9"), 80),
+            new DestinationSpec { Forward = ForwardMethod.Tunnel, Weight = 2, TunnelType = TunnelType.Gre, TunnelFlags = TunnelFlags.Checksum });
+        byte[] expected =
+        [
+            164, 0, 0, 0, 0x23, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0,      // nlmsghdr: len 16 + 4 + 48 + 96, REQUEST
+            6, 1, 0, 0,                                                  // IPVS_CMD_SET_DEST (6), version 1
+            .. WebIdentity,
+            96, 0, 2, 0,                                                 // CMD_ATTR_DEST: 4 + 92
+            6, 0, 11, 0, 10, 0, 0, 0,                                    // ADDR_FAMILY = AF_INET6 (10) on an IPv4 service
+            20, 0, 1, 0, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, // ADDR fd00::9
+            6, 0, 2, 0, 0, 80, 0, 0,                                     // PORT 80, big-endian
+            8, 0, 3, 0, 2, 0, 0, 0,                                      // FWD_METHOD = TUNNEL (2)
+            8, 0, 4, 0, 2, 0, 0, 0,                                      // WEIGHT 2
+            8, 0, 5, 0, 0, 0, 0, 0,                                      // U_THRESH 0
+            8, 0, 6, 0, 0, 0, 0, 0,                                      // L_THRESH 0
+            5, 0, 13, 0, 2, 0, 0, 0,                                     // TUN_TYPE u8 = GRE (2): len 5, 3 pad bytes
+            6, 0, 14, 0, 0, 0, 0, 0,                                     // TUN_PORT 0, big-endian (GUE only)
+            6, 0, 15, 0, 1, 0, 0, 0,                                     // TUN_FLAGS = CSUM (1 << 0)
+        ];
+        Assert.Equal(expected, IpvsCodec.SetDest(Family, Web, destination));
+    }
+
+    [Fact]
+    public void DelDestCarriesServiceIdentityThenDestinationIdentity()
+    {
+        byte[] expected =
+        [
+            108, 0, 0, 0, 0x23, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0,      // nlmsghdr: len 16 + 4 + 48 + 40, REQUEST
+            7, 1, 0, 0,                                                  // IPVS_CMD_DEL_DEST (7), version 1
+            .. WebIdentity,
+            40, 0, 2, 0,                                                 // CMD_ATTR_DEST: 4 + 36
+            6, 0, 11, 0, 2, 0, 0, 0,                                     // ADDR_FAMILY = AF_INET
+            20, 0, 1, 0, 10, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // ADDR 10.1.0.1
+            6, 0, 2, 0, 0x1f, 0x90, 0, 0,                                // PORT 8080 = 0x1f90, big-endian
+        ];
+        Assert.Equal(expected, IpvsCodec.DelDest(Family, Web, new DestinationKey(IPAddress.Parse("10.1.0.1"), 8080)));
+    }
+
+    [Fact]
+    public void ZeroOfOneServiceCarriesItsIdentity()
+    {
+        byte[] expected =
+        [
+            68, 0, 0, 0, 0x23, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, // nlmsghdr: len 16 + 4 + 48, REQUEST
+            16, 1, 0, 0,                                          // IPVS_CMD_ZERO (16), version 1
+            .. WebIdentity,
+        ];
+        Assert.Equal(expected, IpvsCodec.Zero(Family, Web));
+    }
+
+    /// <summary>Commands without attributes: a bare nlmsghdr + genlmsghdr of 20 bytes.</summary>
+    [Theory]
+    [InlineData("GET_INFO", 15)]
+    [InlineData("GET_CONFIG", 13)]
+    [InlineData("ZERO (all)", 16)]
+    [InlineData("FLUSH", 17)]
+    public void CommandsWithoutAttributesAreTheTwoHeadersOnly(string kind, byte command)
+    {
+        var bytes = kind switch
+        {
+            "GET_INFO" => IpvsCodec.GetInfo(Family),
+            "GET_CONFIG" => IpvsCodec.GetConfig(Family),
+            "ZERO (all)" => IpvsCodec.Zero(Family, null),
+            "FLUSH" => IpvsCodec.Flush(Family),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+        byte[] expected =
+        [
+            20, 0, 0, 0, 0x23, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, // nlmsghdr: len 20, REQUEST (doit, not a dump)
+            command, 1, 0, 0,                                     // the command, version 1
+        ];
+        Assert.Equal(expected, bytes);
+    }
+
+    [Fact]
+    public void GetDaemonIsABareDump()
+    {
+        byte[] expected =
+        [
+            20, 0, 0, 0, 0x23, 0, 0x01, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, // nlmsghdr: len 20, REQUEST | DUMP (0x0301): GET_DAEMON has only a dumpit
+            11, 1, 0, 0,                                             // IPVS_CMD_GET_DAEMON (11), version 1
+        ];
+        Assert.Equal(expected, IpvsCodec.DumpDaemons(Family));
+    }
+
+    [Fact]
+    public void DelDaemonCarriesOnlyTheState()
+    {
+        byte[] expected =
+        [
+            32, 0, 0, 0, 0x23, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, // nlmsghdr: len 16 + 4 + 12, REQUEST
+            10, 1, 0, 0,                                          // IPVS_CMD_DEL_DAEMON (10), version 1
+            12, 0, 3, 0,                                          // CMD_ATTR_DAEMON: 4 + 8
+            8, 0, 1, 0, 2, 0, 0, 0,                               // DAEMON_ATTR_STATE = IP_VS_STATE_BACKUP (2)
+        ];
+        Assert.Equal(expected, IpvsCodec.DelDaemon(Family, SyncDaemonState.Backup));
+    }
+
+    // ---- Replies written by hand as the kernel sends them (payload = from the genlmsghdr on).
+
+    [Fact]
+    public void ParsesAGetInfoReply()
+    {
+        byte[] payload =
+        [
+            14, 1, 0, 0,                   // reply cmd IPVS_CMD_SET_INFO (14), version 1
+            8, 0, 1, 0, 0x01, 0x02, 0x01, 0, // INFO_ATTR_VERSION = IP_VS_VERSION_CODE 0x010201
+            8, 0, 2, 0, 0, 0x10, 0, 0,     // INFO_ATTR_CONN_TAB_SIZE = 4096
+        ];
+        var info = IpvsCodec.ParseInfo(payload);
+        Assert.Equal(new IpvsInfo(0x010201, 4096), info);
+        Assert.Equal("1.2.1", info.Version);
+    }
+
+    [Fact]
+    public void ParsesAGetConfigReply()
+    {
+        byte[] payload =
+        [
+            12, 1, 0, 0,                   // reply cmd IPVS_CMD_SET_CONFIG (12), version 1
+            8, 0, 4, 0, 0x84, 0x03, 0, 0,  // CMD_ATTR_TIMEOUT_TCP = 900
+            8, 0, 5, 0, 120, 0, 0, 0,      // CMD_ATTR_TIMEOUT_TCP_FIN = 120
+            8, 0, 6, 0, 0x2c, 0x01, 0, 0,  // CMD_ATTR_TIMEOUT_UDP = 300
+        ];
+        Assert.Equal(new IpvsTimeouts(900, 120, 300), IpvsCodec.ParseConfig(payload));
+    }
+
+    [Fact]
+    public void ParsesADaemonReplyWithEveryAttribute()
+    {
+        byte[] payload =
+        [
+            9, 1, 0, 0,                                          // reply cmd IPVS_CMD_NEW_DAEMON (9), version 1
+            64, 0, 3, 0,                                         // CMD_ATTR_DAEMON: 4 + 60 (no NLA_F_NESTED, as the kernel emits)
+            8, 0, 1, 0, 2, 0, 0, 0,                              // STATE = BACKUP (2)
+            9, 0, 2, 0, (byte)'e', (byte)'t', (byte)'h', (byte)'1', 0, 0, 0, 0, // MCAST_IFN "eth1\0": len 9, 3 pad bytes
+            8, 0, 3, 0, 7, 0, 0, 0,                              // SYNC_ID 7
+            6, 0, 4, 0, 0xc0, 0x05, 0, 0,                        // SYNC_MAXLEN 1472 (u16)
+            6, 0, 7, 0, 0x90, 0x22, 0, 0,                        // MCAST_PORT 8848 (u16, host order)
+            5, 0, 8, 0, 1, 0, 0, 0,                              // MCAST_TTL 1 (u8)
+            8, 0, 5, 0, 224, 0, 0, 81,                           // MCAST_GROUP 224.0.0.81 (in_addr, network order)
+        ];
+        var expected = new SyncDaemon
+        {
+            State = SyncDaemonState.Backup, Interface = "eth1", SyncId = 7, MaxLength = 1472,
+            MulticastGroup = IPAddress.Parse("224.0.0.81"), MulticastPort = 8848, MulticastTtl = 1,
+        };
+        Assert.Equal(expected, IpvsCodec.ParseDaemonMessage(payload));
+    }
+
+    [Fact]
+    public void ParsesAnOlderKernelsDaemonReplyAndANestedFlagOnTheNest()
+    {
+        byte[] payload =
+        [
+            9, 1, 0, 0,                                          // IPVS_CMD_NEW_DAEMON, version 1
+            40, 0, 3, 0x80,                                      // CMD_ATTR_DAEMON | NLA_F_NESTED (0x8000): 4 + 36
+            8, 0, 1, 0, 1, 0, 0, 0,                              // STATE = MASTER (1)
+            11, 0, 2, 0, (byte)'g', (byte)'l', (byte)'s', (byte)'y', (byte)'n', (byte)'c', 0, 0, // MCAST_IFN "glsync\0": len 11
+            8, 0, 3, 0, 0x2a, 0, 0, 0,                           // SYNC_ID 42; nothing of 4..8 (kernels before ~4.3)
+            8, 0, 99, 0, 1, 2, 3, 4,                             // an attribute id from the future: ignored
+        ];
+        var expected = new SyncDaemon { State = SyncDaemonState.Master, Interface = "glsync", SyncId = 42 };
+        Assert.Equal(expected, IpvsCodec.ParseDaemonMessage(payload));
+    }
+
+    [Fact]
+    public void ADaemonDumpMessageWithoutADaemonAttributeIsNoDaemon()
+    {
+        byte[] payload = [9, 1, 0, 0];
+        Assert.Null(IpvsCodec.ParseDaemonMessage(payload));
+    }
+
+    /// <summary>
+    /// Kernels before 4.1 send only STATS: u32 counters and rates, u64 bytes. Each is widened, not sign-extended,
+    /// and used as the service's counters.
+    /// </summary>
+    [Fact]
+    public void ParsesAServiceReplyWithOnlyThe32BitStatsOfOlderKernels()
+    {
+        byte[] payload =
+        [
+            1, 1, 0, 0,                                                   // reply cmd IPVS_CMD_NEW_SERVICE (1), version 1
+            176, 0, 1, 0,                                                 // CMD_ATTR_SERVICE: 4 + 80 + 92
+            6, 0, 1, 0, 2, 0, 0, 0,                                       // AF_INET
+            6, 0, 2, 0, 6, 0, 0, 0,                                       // IPPROTO_TCP
+            20, 0, 3, 0, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // ADDR 10.0.0.1, 16 bytes
+            6, 0, 4, 0, 0, 80, 0, 0,                                      // PORT 80, big-endian
+            8, 0, 6, 0, (byte)'w', (byte)'l', (byte)'c', 0,               // SCHED_NAME "wlc"
+            12, 0, 7, 0, 0x02, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,           // FLAGS {HASHED, mask ~0}
+            8, 0, 8, 0, 0, 0, 0, 0,                                       // TIMEOUT 0
+            8, 0, 9, 0, 0xff, 0xff, 0xff, 0xff,                           // NETMASK /32
+            92, 0, 10, 0,                                                 // SVC_ATTR_STATS: 4 + 8 × 8 + 2 × 12; no STATS64
+            8, 0, 1, 0, 0xf0, 0xff, 0xff, 0xff,                           // CONNS u32 4294967280 (high bit set)
+            8, 0, 2, 0, 0xe8, 0x03, 0, 0,                                 // INPKTS u32 1000
+            8, 0, 3, 0, 0x84, 0x03, 0, 0,                                 // OUTPKTS u32 900
+            12, 0, 4, 0, 1, 0, 0, 0, 1, 0, 0, 0,                          // INBYTES u64 0x1_0000_0001
+            12, 0, 5, 0, 0x40, 0xe2, 0x01, 0, 0, 0, 0, 0,                 // OUTBYTES u64 123456
+            8, 0, 6, 0, 3, 0, 0, 0,                                       // CPS u32 3
+            8, 0, 7, 0, 40, 0, 0, 0,                                      // INPPS u32 40
+            8, 0, 8, 0, 30, 0, 0, 0,                                      // OUTPPS u32 30
+            8, 0, 9, 0, 0x88, 0x13, 0, 0,                                 // INBPS u32 5000
+            8, 0, 10, 0, 0xa0, 0x0f, 0, 0,                                // OUTBPS u32 4000
+        ];
+
+        var status = IpvsCodec.ParseServiceMessage(payload);
+
+        Assert.Equal(new VirtualService(Web, new VirtualServiceSpec { Scheduler = "wlc" }), status.Service);
+        Assert.Equal(new IpvsStats
+        {
+            Connections = 4_294_967_280, InPackets = 1000, OutPackets = 900, InBytes = 0x1_0000_0001, OutBytes = 123_456,
+            ConnectionsPerSecond = 3, InPacketsPerSecond = 40, OutPacketsPerSecond = 30, InBytesPerSecond = 5000, OutBytesPerSecond = 4000,
+        }, status.Stats);
+    }
+
     private static ReadOnlySpan<byte> Nest(byte[] message, int offset)
     {
         var length = BitConverter.ToUInt16(message, offset);

@@ -44,6 +44,19 @@ public class IpvsNetlinkClientTests
         Assert.Equal(IpvsOperationKind.CreateService, error.Operation);
     }
 
+    [Theory]
+    [InlineData(null, "scheduler 'xyz' not found for service tcp 10.0.0.1:80 (no module ip_vs_xyz)")]
+    [InlineData("sip", "scheduler 'xyz' or persistence engine 'sip' not found for service tcp 10.0.0.1:80 (no module ip_vs_xyz or ip_vs_pe_sip)")]
+    public async Task ENOENTOnCreateNamesTheModulesThatMayBeMissing(string? engine, string expected)
+    {
+        var (client, _) = await Open(_ => FakeReply.Fail(2));
+        await using var _c = client;
+        var error = await Assert.ThrowsAnyAsync<IpvsException>(() => client.CreateServiceAsync(
+            new VirtualService(Web, new VirtualServiceSpec { Scheduler = "xyz", PersistenceEngine = engine, PersistenceTimeout = engine is null ? 0u : 60u }),
+            TestContext.Current.CancellationToken));
+        Assert.Equal(expected, error.Message);
+    }
+
     [Fact]
     public async Task MissingServiceIsNamedAndGetServiceReturnsNull()
     {
