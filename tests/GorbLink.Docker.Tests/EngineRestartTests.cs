@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Docker.DotNet.Models;
 using GorbLink.Core.Containers;
 using GorbLink.Docker.Tests.Support;
+using static GorbLink.Docker.Tests.Support.ScenarioService;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Sdk;
 using Xunit.v3;
@@ -80,7 +81,7 @@ public sealed class EngineRestartTests(DockerEnvironment env)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Engine_restart_mid_stream_reconnects_and_relists()
+    public async Task Engine_restart_mid_stream_reconnects_relists_and_the_desired_state_matches_what_runs_afterwards()
     {
         env.RequireDocker();
         var pid = File.Exists(PidFile) && int.TryParse((await File.ReadAllTextAsync(PidFile, Ct)).Trim(), out var p) ? p : 0;
@@ -90,17 +91,19 @@ public sealed class EngineRestartTests(DockerEnvironment env)
             Assert.Skip("Engine restart test skipped: restarting dockerd needs root on Linux.");
 
         var output = TestContext.Current.TestOutputHelper;
+        var web = new ScenarioService(env, "engine");
         // "always" comes back when the engine starts again; "no" stays down (the engine stops both on shutdown).
-        await using var survivor = TestContainers.Busybox(env, "survivor").WithPortBinding(8080, true)
+        await using var survivor = web.Container("survivor")
             .WithCreateParameterModifier(p => (p.HostConfig ??= new HostConfig()).RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.Always })
             .Build();
         await survivor.StartAsync(Ct);
-        await using var casualty = TestContainers.Busybox(env, "casualty").Build();
+        await using var casualty = web.Container("casualty").Build();
         await casualty.StartAsync(Ct);
 
         await using var watcher = await WatcherHarness.StartAsync(env);
         await watcher.WaitForLifecycleAsync(survivor.Id, ContainerLifecycle.Running);
         await watcher.WaitForLifecycleAsync(casualty.Id, ContainerLifecycle.Running);
+        await web.WaitForBackendsAsync(watcher, "both destinations before the restart", Backend(Published(survivor)), Backend(Published(casualty)));
         Assert.Equal(0, watcher.Watcher.Status.ReconnectCount);
 
         var stopwatch = Stopwatch.StartNew();
@@ -125,13 +128,24 @@ public sealed class EngineRestartTests(DockerEnvironment env)
         output?.WriteLine($"watcher reconnected after {stopwatch.Elapsed.TotalSeconds:0.0} s; status {watcher.Watcher.Status}");
 
         // The store matches reality after the relist.
-        var survivorRecord = await watcher.WaitForLifecycleAsync(survivor.Id, ContainerLifecycle.Running, TimeSpan.FromSeconds(30));
+        var survivorRecord = await watcher.WaitForAsync(survivor.Id, r => r is { Lifecycle: ContainerLifecycle.Running, PublishedPorts.Length: > 0 },
+            "survivor running with its port again", TimeSpan.FromSeconds(30));
         await watcher.WaitForLifecycleAsync(casualty.Id, ContainerLifecycle.Exited);
         var inspect = await env.Connection.Client.Containers.InspectContainerAsync(survivor.Id, Ct);
+        var inspectCasualty = await env.Connection.Client.Containers.InspectContainerAsync(casualty.Id, Ct);
         Assert.Equal(ContainerMapper.Map(inspect), watcher.Get(survivor.Id));
         Assert.Equal(inspect.NetworkSettings!.Networks!["bridge"].IPAddress, survivorRecord!.Networks.Single().IPv4Address?.ToString());
         Assert.Equal(watcher.Watcher.Status.EngineVersion, env.Connection.EngineVersion);
         Assert.NotNull(watcher.Watcher.Status.LastError);
+
+        // And so does the desired state: the survivor on the port the restarted engine gave it, the casualty gone.
+        var port = inspect.NetworkSettings.Ports!["8080/tcp"].First(b => b.HostIP is "0.0.0.0" or "").HostPort;
+        var desired = await web.WaitForBackendsAsync(watcher, "only the survivor after the restart",
+            Backend(Published(ushort.Parse(port, System.Globalization.CultureInfo.InvariantCulture))));
+        var fromEngine = Desired([ContainerMapper.Map(inspect), ContainerMapper.Map(inspectCasualty)]);
+        Assert.Equal(fromEngine.Find(web.Key)!.Destinations, desired.Find(web.Key)!.Destinations);
+        Assert.Equal(fromEngine.Find(web.Key)!.Service, desired.Find(web.Key)!.Service);
+        Assert.Equal(survivor.Id, desired.OwnerOf(web.Key, desired.Find(web.Key)!.Destinations.Single().Key)!.ContainerId);
     }
 
     private static async Task StartDockerdAsync()

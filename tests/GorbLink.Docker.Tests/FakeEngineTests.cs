@@ -1,5 +1,9 @@
+using System.Globalization;
+using System.Threading.Channels;
+using Docker.DotNet.Models;
 using GorbLink.Core.Containers;
 using GorbLink.Docker.Tests.Support;
+using Microsoft.Extensions.Logging;
 
 namespace GorbLink.Docker.Tests;
 
@@ -9,10 +13,22 @@ public sealed class FakeEngineTests
     private const string Id = "85e691f9c24bfe0bd258b33ed9e18b9d6879136e7a1dc3af5c98ec86435643b5";
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static DockerWatcher Watcher(Uri endpoint, ContainerStore store) =>
-        new(new DockerWatcherOptions { Endpoint = endpoint, InitialReconnectDelay = TimeSpan.FromMilliseconds(100) }, store,
+    private static DockerWatcher Watcher(Uri endpoint, ContainerStore store, int eventQueueCapacity = 10_000, ILogger<DockerWatcher>? logger = null) =>
+        new(new DockerWatcherOptions
+            {
+                Endpoint = endpoint,
+                InitialReconnectDelay = TimeSpan.FromMilliseconds(100),
+                ResyncInterval = TimeSpan.Zero, // no periodic relist: every relist here has a reason the test controls
+                EventQueueCapacity = eventQueueCapacity,
+            }, store,
             new DockerConnector(new TestOutputLogger<DockerConnector>(TestContext.Current.TestOutputHelper)),
-            new TestOutputLogger<DockerWatcher>(TestContext.Current.TestOutputHelper), TimeProvider.System);
+            logger ?? new TestOutputLogger<DockerWatcher>(TestContext.Current.TestOutputHelper), TimeProvider.System);
+
+    private static string RunningInspect(string id) =>
+        File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "testassets", "inspect", "api1.45-running.json")).Replace(Id, id, StringComparison.Ordinal);
+
+    private static string ContainerEvent(string action, string id, int second) =>
+        $$$"""{"Type":"container","Action":"{{{action}}}","Actor":{"ID":"{{{id}}}","Attributes":{"name":"c"}},"scope":"local","time":{{{second}}},"timeNano":{{{second}}}000000000}""";
 
     [Fact]
     public async Task A_stream_the_daemon_ends_cleanly_is_a_lost_stream_reconnect_and_relist()
@@ -73,6 +89,116 @@ public sealed class FakeEngineTests
         Assert.Contains(engine.Requests, r => r.StartsWith("/v1.54/containers/json", StringComparison.Ordinal));
         await cts.CancelAsync();
         await run;
+    }
+
+    [Fact]
+    public async Task Subscribes_to_events_before_it_lists_containers_with_since_before_the_list()
+    {
+        await using var engine = new FakeDockerEngine { KeepStreamsOpen = true };
+        engine.Containers[Id] = RunningInspect(Id);
+        bool? subscribedFirst = null;
+        DateTime listAnsweredAt = default;
+        engine.BeforeList = async n =>
+        {
+            if (n != 1) return;
+            // Hold the first list until a subscription arrives: a watcher that subscribes first has sent it already (or
+            // sends it now, concurrently); one that lists first waits for this answer and sends nothing meanwhile.
+            var arrived = engine.FirstEventStreamArrived;
+            subscribedFirst = await Task.WhenAny(arrived, Task.Delay(TimeSpan.FromSeconds(5), Ct)) == arrived;
+            listAnsweredAt = DateTime.UtcNow;
+        };
+        var store = new ContainerStore();
+        var watcher = Watcher(engine.Endpoint, store);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var run = watcher.RunAsync(cts.Token);
+
+        await Eventually(() => store.IsLoaded, "loaded");
+        Assert.True(subscribedFirst, "the container list was requested before any event subscription");
+        var requests = engine.Requests.ToList();
+        var info = requests.FindIndex(r => r.Contains("/info", StringComparison.Ordinal));
+        var events = requests.FindIndex(r => r.Contains("/events", StringComparison.Ordinal));
+        var list = requests.FindIndex(r => r.Contains("/containers/json", StringComparison.Ordinal) && !r.Contains($"/{Id}/", StringComparison.Ordinal));
+        Assert.True(info >= 0 && info < events && info < list, $"the daemon's clock is read first: {string.Join(" | ", requests)}");
+        // 'since' is the daemon's clock from before the list (minus a margin): the engine replays anything that
+        // happened between the list and the subscription being in place.
+        var since = Uri.UnescapeDataString(requests[events]).Split('?', '&').Single(q => q.StartsWith("since=", StringComparison.Ordinal))[6..];
+        var sinceAt = DateTime.UnixEpoch.AddSeconds(double.Parse(since, CultureInfo.InvariantCulture));
+        Assert.True(sinceAt < listAnsweredAt, $"since {sinceAt:O} is not before the list ({listAnsweredAt:O})");
+        Assert.Equal(1, engine.ListRequests);
+        Assert.Equal(ContainerLifecycle.Running, store.Snapshot().Containers[Id].Lifecycle);
+
+        await cts.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task A_full_event_queue_drops_the_excess_and_relists_everything()
+    {
+        const string Other = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        await using var engine = new FakeDockerEngine { KeepStreamsOpen = true };
+        engine.Containers[Id] = RunningInspect(Id);
+        engine.Containers[Other] = RunningInspect(Other);
+        // One burst, far beyond the queue (16): 500 events about the first container, then the removal of the other.
+        engine.EventsForStream = n => n == 1 ? [.. Enumerable.Repeat(ContainerEvent("start", Id, 1), 500), ContainerEvent("destroy", Other, 2)] : [];
+        engine.BeforeList = async n =>
+        {
+            if (n == 1)
+            {
+                // The burst arrives while the watcher waits for its first list, when nothing reads the queue.
+                await engine.FirstEventStreamWritten.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+                await Task.Delay(500, Ct);
+            }
+            else
+            {
+                // By the relist the other container is gone; only the dropped "destroy" said so.
+                engine.Containers.TryRemove(Other, out _);
+            }
+        };
+        var store = new ContainerStore();
+        var logger = new RecordingLogger<DockerWatcher>(TestContext.Current.TestOutputHelper);
+        var watcher = Watcher(engine.Endpoint, store, eventQueueCapacity: 16, logger);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var run = watcher.RunAsync(cts.Token);
+
+        await Eventually(() => store.IsLoaded && !store.Snapshot().Containers.ContainsKey(Other), "the other container removed by a relist");
+        Assert.Equal(2, watcher.Status.FullSyncCount);
+        Assert.Equal(2, engine.ListRequests);
+        // The same session: a relist because of the overflow, not a reconnect (the stream stays open; no periodic resync).
+        Assert.Equal(0, watcher.Status.ReconnectCount);
+        Assert.Equal(1, engine.EventStreams);
+        Assert.True(watcher.Status.Connected);
+        var overflow = Assert.Single(logger.Entries, e => e.EventId.Id == 2010);
+        Assert.Equal(LogLevel.Warning, overflow.Level);
+        Assert.Contains("16", overflow.Message, StringComparison.Ordinal);
+        Assert.Equal(ContainerLifecycle.Running, store.Snapshot().Containers[Id].Lifecycle);
+        await Eventually(() => watcher.Status.EventsReceived == 501, "every event counted, dropped ones included");
+
+        await cts.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task The_event_queue_never_blocks_the_stream_and_reports_an_overflow_once()
+    {
+        var channel = Channel.CreateBounded<WatcherWork>(new BoundedChannelOptions(16) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        var progress = new ChannelProgress(channel.Writer);
+        var evt = new Message { Type = "container", Action = "start", Actor = new Actor { ID = Id } };
+
+        for (var i = 0; i < 16; i++) progress.Report(evt);
+        Assert.False(progress.TakeOverflow());
+        // Full: Report returns at once (the library's reading loop must not stall) and remembers the loss.
+        var report = Task.Run(() => progress.Report(evt), Ct);
+        Assert.Same(report, await Task.WhenAny(report, Task.Delay(TimeSpan.FromSeconds(5), Ct)));
+        progress.Report(evt);
+        Assert.Equal(18, progress.Received);
+        Assert.Equal(16, channel.Reader.Count);
+        Assert.True(progress.TakeOverflow());
+        Assert.False(progress.TakeOverflow());
+
+        // Room again: no overflow.
+        Assert.True(channel.Reader.TryRead(out _));
+        progress.Report(evt);
+        Assert.False(progress.TakeOverflow());
     }
 
     private static async Task Eventually(Func<bool> condition, string what)

@@ -7,7 +7,8 @@ namespace GorbLink.Docker.Tests.Support;
 
 /// <summary>
 /// A scripted Docker Engine API on 127.0.0.1 (HttpListener), for behaviour the real engine will not produce on
-/// demand: an event stream the daemon ends cleanly (terminating chunk, no error), or an engine that is too old.
+/// demand: an event stream the daemon ends cleanly (terminating chunk, no error), an engine that is too old, a list
+/// answered only once something else happened (<see cref="BeforeList"/>), a burst of events.
 /// </summary>
 public sealed class FakeDockerEngine : IAsyncDisposable
 {
@@ -41,8 +42,26 @@ public sealed class FakeDockerEngine : IAsyncDisposable
     /// <summary>Events to send on each /events request before ending the stream cleanly.</summary>
     public Func<int, IEnumerable<string>> EventsForStream { get; set; } = _ => [];
 
+    /// <summary>Keep each event stream open after its events (until disposal) instead of ending it cleanly.</summary>
+    public bool KeepStreamsOpen { get; set; }
+
+    /// <summary>Awaited before answering the n-th (1-based) <c>/containers/json</c>; it may change <see cref="Containers"/>.</summary>
+    public Func<int, Task>? BeforeList { get; set; }
+
+    /// <summary>Completes when the first <c>/events</c> request arrives.</summary>
+    public Task FirstEventStreamArrived => _firstStreamArrived.Task;
+
+    /// <summary>Completes when the first <c>/events</c> stream's events have all been written.</summary>
+    public Task FirstEventStreamWritten => _firstStreamWritten.Task;
+
+    /// <summary>Every request's path and query, in order of arrival.</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
     public int EventStreams => Requests.Count(r => r.Contains("/events", StringComparison.Ordinal));
+    public int ListRequests => Volatile.Read(ref _lists);
+
+    private readonly TaskCompletionSource _firstStreamArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _firstStreamWritten = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _lists;
 
     private async Task LoopAsync()
     {
@@ -74,7 +93,11 @@ public sealed class FakeDockerEngine : IAsyncDisposable
             else if (path.EndsWith("/info", StringComparison.Ordinal))
                 await WriteJsonAsync(response, $$"""{"SystemTime":"{{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffffff}}123Z"}""");
             else if (path.EndsWith("/containers/json", StringComparison.Ordinal))
+            {
+                var n = Interlocked.Increment(ref _lists);
+                if (BeforeList is { } before) await before(n);
                 await WriteJsonAsync(response, "[" + string.Join(",", Containers.Keys.Select(id => $$"""{"Id":"{{id}}"}""")) + "]");
+            }
             else if (path.Contains("/containers/", StringComparison.Ordinal) && path.EndsWith("/json", StringComparison.Ordinal))
             {
                 var id = path.Split('/')[^2];
@@ -87,14 +110,15 @@ public sealed class FakeDockerEngine : IAsyncDisposable
                 response.StatusCode = 200;
                 response.ContentType = "application/json";
                 response.SendChunked = true;
-                foreach (var evt in EventsForStream(EventStreams))
-                {
-                    var bytes = Encoding.UTF8.GetBytes(evt + "\n");
-                    await response.OutputStream.WriteAsync(bytes);
-                    await response.OutputStream.FlushAsync();
-                }
+                var first = _firstStreamArrived.TrySetResult();
+                // All of this stream's events in one write: a burst, as a busy engine sends them.
+                var bytes = Encoding.UTF8.GetBytes(string.Concat(EventsForStream(EventStreams).Select(e => e + "\n")));
+                if (bytes.Length > 0) await response.OutputStream.WriteAsync(bytes);
+                await response.OutputStream.FlushAsync();
+                if (first) _firstStreamWritten.TrySetResult();
 
-                await Task.Delay(100);
+                if (KeepStreamsOpen) await Task.Delay(Timeout.Infinite, _stop.Token);
+                else await Task.Delay(100);
                 response.Close();
             }
             else
@@ -102,7 +126,7 @@ public sealed class FakeDockerEngine : IAsyncDisposable
                 await WriteJsonAsync(response, """{"message":"page not found"}""", 404);
             }
         }
-        catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or IOException)
+        catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or IOException or OperationCanceledException)
         {
             // client went away
         }

@@ -64,6 +64,9 @@ public sealed class WatcherHarness : IAsyncDisposable
         return states;
     }
 
+    /// <summary>Every store revision the recorder saw, in order, ending with the current one.</summary>
+    public IReadOnlyList<ContainerSnapshot> Snapshots() => [.. _history, Store.Snapshot()];
+
     /// <summary>Waits until the container's record satisfies <paramref name="condition"/>; fails with the last state seen.</summary>
     public async Task<ContainerRecord?> WaitForAsync(string id, Func<ContainerRecord?, bool> condition, string what, TimeSpan? timeout = null)
     {
