@@ -105,6 +105,160 @@ public sealed partial class AgentKernelTests : IDisposable
         Assert.Equal(0, agent.Terminate());
     }
 
+    /// <summary>
+    /// `gorblink status` against a running agent shows each service with its containers and live counters; SIGTERM leaves
+    /// the kernel serving (the default, so traffic keeps flowing across a restart); --cleanup-on-exit removes what it made.
+    /// </summary>
+    [Fact]
+    public async Task StatusShowsTheAgentsViewAndSigtermLeavesTheKernelServing()
+    {
+        Node.RequireKernel();
+        Node.Sh($"{Node.Repo}/tests/vm/start-dockerd");
+        Node.Dummy(VipDevice);
+        Node.Sh($"ip addr add 10.98.5.5/32 dev {VipDevice}"); // the VIP, on this host
+        Node.Sh("ipvsadm -A -t 10.98.5.5:81 -s rr"); // someone else's
+        try
+        {
+            using (var agent = Agent.Start(_output.WriteLine, "-i", "lo", "--label-prefix", Prefix, "--state-dir", _state))
+            {
+                agent.WaitForEvent(1001);
+                var id = Web("glk-status", "10.98.5.5");
+                Agent.Until("the service in the kernel", () => Node.Sh("ipvsadm -Sn").Contains("-a -t 10.98.5.5:80", StringComparison.Ordinal));
+                using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) })
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Get, "http://10.98.5.5/") { Headers = { ConnectionClose = true } };
+                    using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+                    Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                }
+
+                // The kernel folds its per-CPU counters into what it reports every 2 s: poll for the connection.
+                var status = Node.Run(Node.Gorblink, "status", "--state-dir", _state);
+                Agent.Until("the connection counted in gorblink status", () =>
+                {
+                    status = Node.Run(Node.Gorblink, "status", "--state-dir", _state);
+                    return Regex.IsMatch(status.Output, @"tcp 10\.98\.5\.5:80 wrr .*conns [1-9]");
+                }, TimeSpan.FromSeconds(30));
+                _output.WriteLine(status.ToString());
+                Assert.Equal(0, status.ExitCode);
+                Assert.Contains("counters live from the kernel", status.Output, StringComparison.Ordinal);
+                Assert.Matches($@"(?i)-> [0-9.]+:80 +nat +weight 100 .* glk-status \({id[..12]}\) running, health none", status.Output);
+                Assert.DoesNotContain("10.98.5.5:81", status.Output, StringComparison.Ordinal);
+                var json = Node.Run(Node.Gorblink, "status", "--state-dir", _state, "--json");
+                Assert.Equal(0, json.ExitCode);
+                using (var document = System.Text.Json.JsonDocument.Parse(json.Output))
+                    Assert.Contains("glk-status", document.RootElement.GetRawText(), StringComparison.Ordinal);
+
+                Assert.Equal(0, agent.Terminate());
+            }
+            var table = Node.Sh("ipvsadm -Sn");
+            Assert.Contains("-a -t 10.98.5.5:80", table, StringComparison.Ordinal);
+            Assert.Contains("-A -t 10.98.5.5:81", table, StringComparison.Ordinal);
+
+            // Restarted with --cleanup-on-exit: adopts its service, and on SIGTERM deletes it, and only it.
+            using (var agent = Agent.Start(_output.WriteLine, "-i", "lo", "--label-prefix", Prefix, "--state-dir", _state, "--cleanup-on-exit"))
+            {
+                agent.WaitForEvent(1001);
+                Assert.Equal(0, agent.Terminate());
+            }
+            table = Node.Sh("ipvsadm -Sn");
+            Assert.DoesNotContain("10.98.5.5:80", table, StringComparison.Ordinal);
+            Assert.Contains("-A -t 10.98.5.5:81", table, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Node.Run("ipvsadm", "-D", "-t", "10.98.5.5:81");
+            Node.Run("ipvsadm", "-D", "-t", "10.98.5.5:80");
+        }
+    }
+
+    /// <summary>`run -r DAEMON --local`: the local kernel agent keeps --vip-interface and --metrics-listen, even while the daemon is down.</summary>
+    [Fact]
+    public async Task RemoteModeWithLocalKeepsVipsAndMetrics()
+    {
+        Node.RequireKernel();
+        Node.Sh($"{Node.Repo}/tests/vm/start-dockerd");
+        Node.Dummy(VipDevice);
+        try
+        {
+            using var agent = Agent.Start(_output.WriteLine, "-i", "lo", "-r", "127.0.0.1:9", "--local", "--label-prefix", Prefix, "--state-dir", _state,
+                "--vip-interface", VipDevice, "--metrics-listen", "127.0.0.1:0");
+            var endpoint = agent.WaitForEvent(1401).GetProperty("Endpoint").GetString();
+            Web("glk-remote", "10.98.6.6");
+            Agent.Until("the service in the kernel", () => Node.Sh("ipvsadm -Sn").Contains("-a -t 10.98.6.6:80", StringComparison.Ordinal));
+            Agent.Until("10.98.6.6/32 on the VIP interface", () => Node.IpAddr(VipDevice).Contains("10.98.6.6/32"));
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            var metrics = await http.GetStringAsync($"http://{endpoint}/metrics", TestContext.Current.CancellationToken);
+            Assert.Contains("gorblink_vips_added{interface=\"glkvips0\"} 1\n", metrics);
+            Assert.Contains("gorblink_ipvs_services 1\n", metrics);
+
+            Node.Sh("docker rm -f glk-remote");
+            Agent.Until("the service deleted", () => !Node.Sh("ipvsadm -Sn").Contains("10.98.6.6", StringComparison.Ordinal), TimeSpan.FromMinutes(1));
+            Agent.Until("10.98.6.6 removed", () => !Node.IpAddr(VipDevice).Contains("10.98.6.6/32"), TimeSpan.FromMinutes(1));
+            Assert.Equal(0, agent.Terminate());
+        }
+        finally
+        {
+            Node.Run("ipvsadm", "-D", "-t", "10.98.6.6:80");
+        }
+    }
+
+    /// <summary>`gorblink serve --vip-interface`: a service's VIP is added while the service exists, then removed; the operator's stays.</summary>
+    [Fact]
+    public async Task ServeAddsAndRemovesServiceVipsOnTheVipInterface()
+    {
+        Node.RequireKernel();
+        Node.Dummy(VipDevice);
+        Node.Sh($"ip addr add 10.98.3.3/32 dev {VipDevice}"); // the operator's
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        var start = new System.Diagnostics.ProcessStartInfo(Node.Gorblink) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "serve", "-l", $"127.0.0.1:{port}", "-i", "lo", "--vip-interface", VipDevice, "--state-dir", _state })
+            start.ArgumentList.Add(argument);
+        using var serve = System.Diagnostics.Process.Start(start)!;
+        var output = new System.Text.StringBuilder();
+        serve.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        serve.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        serve.BeginOutputReadLine();
+        serve.BeginErrorReadLine();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
+            var token = TestContext.Current.CancellationToken;
+            Agent.Until("serve answers", () =>
+            {
+                try { return http.GetAsync("service", token).Result.IsSuccessStatusCode; }
+                catch (AggregateException) { return false; }
+            });
+            foreach (var (id, vip) in new[] { ("svc-a", "10.98.4.4"), ("svc-b", "10.98.3.3") })
+            {
+                using var put = await http.PutAsync($"service/{id}", new StringContent($$"""{"host":"{{vip}}","port":80}""", System.Text.Encoding.UTF8, "application/json"), token);
+                Assert.True(put.IsSuccessStatusCode, $"PUT service/{id}: {(int)put.StatusCode} {await put.Content.ReadAsStringAsync(token)}");
+            }
+            Agent.Until("10.98.4.4/32 on the VIP interface", () => Node.IpAddr(VipDevice).Contains("10.98.4.4/32"));
+            Assert.Equal(["10.98.3.3/32", "10.98.4.4/32"], Node.IpAddr(VipDevice));
+            Assert.Contains("-A -t 10.98.4.4:80", Node.Sh("ipvsadm -Sn"), StringComparison.Ordinal);
+
+            foreach (var id in new[] { "svc-a", "svc-b" })
+                using (var delete = await http.DeleteAsync($"service/{id}", token))
+                    Assert.True(delete.IsSuccessStatusCode, $"DELETE service/{id}: {(int)delete.StatusCode}");
+            Agent.Until("10.98.4.4 removed", () => !Node.IpAddr(VipDevice).Contains("10.98.4.4/32"));
+            Assert.Equal(["10.98.3.3/32"], Node.IpAddr(VipDevice));
+            Assert.DoesNotContain("10.98.4.4", Node.Sh("ipvsadm -Sn"), StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!serve.HasExited) serve.Kill();
+            serve.WaitForExit(10_000);
+            lock (output) _output.WriteLine(output.ToString());
+            Node.Run("ipvsadm", "-D", "-t", "10.98.4.4:80");
+            Node.Run("ipvsadm", "-D", "-t", "10.98.3.3:80");
+        }
+    }
+
     /// <summary>A container's /proc/sys is read-only: --set-sysctls says so, and how to do without, and exits 5.</summary>
     [Fact]
     public void ReadOnlyProcSysIsAClearError()

@@ -44,7 +44,10 @@ internal static class StatusCommand
             if (live is not null) status = Overlay(status, live);
             if (parse.GetValue(json))
             {
-                Console.Out.WriteLine(Encoding.UTF8.GetString(StatusFile.Serialize(status)));
+                var local = Encoding.UTF8.GetString(StatusFile.Serialize(status));
+                // run -r --local writes both files: one document holds both, the local one as it is alone.
+                Console.Out.WriteLine(remote is null ? local
+                    : $"{{\"local\":{local.Trim()},\"remote\":{Encoding.UTF8.GetString(RemoteStatusFile.Serialize(remote)).Trim()}}}");
                 return ExitCodes.Success;
             }
             Console.Out.Write(Render(status, live is not null));

@@ -80,4 +80,63 @@ public class ProcessTests
         Assert.Contains("--vip-interface works on this host's kernel", output);
         Assert.Contains("--local", output);
     }
+    [Fact]
+    public void StatusShowsTheLocalViewAndEveryRemoteDaemonWithItsBreaker()
+    {
+        var dir = Directory.CreateTempSubdirectory("gorblink-status").FullName;
+        var written = DateTimeOffset.Parse("2026-11-26T04:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        Core.Status.StatusFile.Write(Path.Combine(dir, "status.json"), new Core.Status.AgentStatus
+        {
+            Written = written,
+            AgentVersion = "1.0.0",
+            LabelPrefix = "gorb",
+            Passes = 7,
+            Services =
+            [
+                new Core.Status.ServiceStatusEntry
+                {
+                    Service = "tcp 10.0.0.1:80", Name = "web", Protocol = "tcp", Address = "10.0.0.1", Port = 80, Family = "inet", Scheduler = "wrr", State = "in sync",
+                    Destinations =
+                    [
+                        new Core.Status.DestinationStatusEntry
+                        {
+                            Address = "10.0.0.5", Port = 32768, Forward = "nat", Weight = 100, State = "serving",
+                            Container = new Core.Status.ContainerStatusEntry { Id = "0123456789abcdef", Name = "web-1", Lifecycle = "running", Health = "healthy" },
+                        },
+                    ],
+                },
+            ],
+        });
+        Remote.Client.RemoteStatusFile.Write(Path.Combine(dir, Remote.Client.RemoteStatusFile.FileName), new Remote.Client.RemoteStatusDocument
+        {
+            Written = written,
+            DesiredRevision = 4,
+            DesiredServices = 1,
+            DesiredBackends = 1,
+            Daemons =
+            [
+                new Remote.Client.RemoteDaemonStatus { Daemon = "dir1:4672", Url = "http://dir1:4672/", Reachable = true, InSync = true, AppliedRevision = 4, Services = 1, Backends = 1 },
+                new Remote.Client.RemoteDaemonStatus
+                {
+                    Daemon = "dir2:4672", Url = "http://dir2:4672/", Breaker = "open", Reachable = false, ConsecutiveFailures = 3, FailedPasses = 3, Passes = 3,
+                    LastError = "connection refused", LastErrorAt = written,
+                },
+            ],
+        });
+
+        var (code, text) = Run("status", "--state-dir", dir);
+        Assert.Equal(0, code);
+        Assert.Contains("tcp 10.0.0.1:80 wrr [web] in sync", text);
+        Assert.Contains("web-1 (0123456789ab) running, health healthy", text);
+        Assert.Contains("dir1:4672 (http://dir1:4672/): in sync, circuit closed; applied revision 4", text);
+        Assert.Contains("dir2:4672 (http://dir2:4672/): unreachable, circuit open", text);
+        Assert.Contains("3 failed, 3 in a row", text);
+        Assert.Contains("last error (2026-11-26 04:00:00Z): connection refused", text);
+
+        var (jsonCode, json) = Run("status", "--state-dir", dir, "--json");
+        Assert.Equal(0, jsonCode);
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        Assert.Equal(7, document.RootElement.GetProperty("local").GetProperty("passes").GetInt64());
+        Assert.Equal("open", document.RootElement.GetProperty("remote").GetProperty("daemons")[1].GetProperty("breaker").GetString());
+    }
 }
