@@ -10,7 +10,9 @@ namespace GorbLink.Core.Desired;
 /// <remarks>
 /// <para>Membership. Running with no healthcheck or healthy: a destination. Running and unhealthy, stopping, paused or
 /// restarting: a draining destination (weight 0, <see cref="DestinationOwner.Draining"/>). Running with its healthcheck
-/// still starting: not yet. Created, exited, dead: nothing. Label errors are reported for running containers only.</para>
+/// still starting: not yet. Created, exited, dead: nothing. Label errors are reported for running containers only.
+/// (A restarting container's process has exited and the engine reports no ports or address for it between runs, so in
+/// practice it supplies nothing until it runs again: there is nothing left to drain.)</para>
 /// <para>Claims. Containers are taken in one stable order: those that supplied a destination in the previous state
 /// first, then by <see cref="ContainerRecord.Created"/>, then by id. The first container to claim a VIP:port/protocol
 /// sets its name, scheduler, flags and persistence; a later one that disagrees, or that supplies an address:port the
