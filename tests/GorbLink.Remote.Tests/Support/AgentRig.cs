@@ -35,6 +35,9 @@ internal sealed class AgentRig : IAsyncDisposable
     public RemoteAgent? Agent { get; private set; }
     public CapturingLoggerProvider Logs { get; private set; } = new();
 
+    /// <summary>Changes <see cref="Options"/> before the agent is created (e.g. tighter timeouts for one test).</summary>
+    public Func<RemoteOptions, RemoteOptions>? Tune { get; init; }
+
     public RemoteOptions Options => new()
     {
         Endpoints = [.. Daemons.Select(RemoteEndpoint.Parse)],
@@ -100,7 +103,7 @@ internal sealed class AgentRig : IAsyncDisposable
         Store = new ContainerStore();
         Store.ReplaceAll(_containers.Values);
         var labels = LabelOptions.ForInterface([HostAddress]);
-        Agent = RemoteAgent.Create(Store, labels, Options, Logs.Factory());
+        Agent = RemoteAgent.Create(Store, labels, Tune is null ? Options : Tune(Options), Logs.Factory());
         _stop = new CancellationTokenSource();
         _running = Agent.RunAsync(_stop.Token);
     }

@@ -16,8 +16,11 @@ internal sealed class TestDaemon : IAsyncDisposable
     private readonly CapturingLoggerProvider _logs = new();
     private readonly ILoggerFactory _loggerFactory;
 
-    private TestDaemon(int port, bool pulses, string? token)
+    private readonly Func<ServeOptions, ServeOptions>? _configure;
+
+    private TestDaemon(int port, bool pulses, string? token, Func<ServeOptions, ServeOptions>? configure)
     {
+        _configure = configure;
         Port = port;
         Pulses = pulses;
         Token = token;
@@ -41,9 +44,10 @@ internal sealed class TestDaemon : IAsyncDisposable
     public bool Running => Server is not null;
 
     /// <summary>A daemon on a free port; started unless <paramref name="start"/> is false (the port is then reserved for later).</summary>
-    public static async Task<TestDaemon> CreateAsync(bool start = true, bool pulses = false, string? token = null)
+    /// <param name="configure">Changes the serve options (e.g. --max-concurrent-checks) before every start.</param>
+    public static async Task<TestDaemon> CreateAsync(bool start = true, bool pulses = false, string? token = null, Func<ServeOptions, ServeOptions>? configure = null)
     {
-        var daemon = new TestDaemon(FreePort(), pulses, token);
+        var daemon = new TestDaemon(FreePort(), pulses, token, configure);
         if (start) await daemon.StartAsync();
         return daemon;
     }
@@ -61,6 +65,7 @@ internal sealed class TestDaemon : IAsyncDisposable
             EnablePulses = Pulses,
             MaxBodyBytes = 64 * 1024,
         };
+        if (_configure is not null) options = _configure(options);
         Server = await GorbServer.StartAsync(options, Kernel, _loggerFactory);
     }
 
