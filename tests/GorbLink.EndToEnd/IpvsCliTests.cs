@@ -83,8 +83,8 @@ public class IpvsCliTests
         var bad = Table.Replace("\"scheduler\":\"rr\"", "\"scheduler\":\"xyz\"").Replace("\"address\":\"10.1.0.3\"", "\"address\":\"fd00::3\"");
         var result = Vm.Run(Vm.Gorblink, "ipvs", "apply", Vm.WriteTemp("bad.json", bad));
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("unknown scheduler \"xyz\"", result.Error);
-        Assert.Contains("10.1.0.3", result.Error.Replace("fd00::3", "10.1.0.3"));
+        Assert.Contains("field \"scheduler\": unknown scheduler \"xyz\"", result.Error);
+        Assert.Contains("services[1] (udp 10.0.0.1:53) destinations[0] ([fd00::3]:53): field \"address\": IPv6 address on an IPv4 service", result.Error);
         Assert.Empty(Vm.IpvsadmSave());
     }
 
