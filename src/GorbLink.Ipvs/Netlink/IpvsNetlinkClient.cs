@@ -11,16 +11,18 @@ namespace GorbLink.Ipvs.Netlink;
 public sealed class IpvsNetlinkClient : IIpvsClient
 {
     private readonly NetlinkConnection _connection;
-    private readonly ushort _familyId;
+    private GenericNetlinkFamily _family;
 
     private IpvsNetlinkClient(NetlinkConnection connection, GenericNetlinkFamily family)
     {
         _connection = connection;
-        _familyId = family.Id;
-        Family = family;
+        _family = family;
     }
 
-    public GenericNetlinkFamily Family { get; }
+    /// <summary>The IPVS family as last resolved; re-resolved when the ip_vs module was reloaded (<see cref="GetServicesAsync"/>).</summary>
+    public GenericNetlinkFamily Family => Volatile.Read(ref _family);
+
+    private ushort FamilyId => Family.Id;
 
     /// <summary>Opens a generic-netlink socket and resolves the IPVS family.</summary>
     /// <exception cref="IpvsUnavailableException">The kernel has no IPVS.</exception>
@@ -58,10 +60,45 @@ public sealed class IpvsNetlinkClient : IIpvsClient
     public async Task<IReadOnlyList<VirtualServiceStatus>> GetServicesAsync(CancellationToken cancellationToken = default)
     {
         var services = new List<VirtualServiceStatus>();
-        await Exchange(IpvsCodec.DumpServices(_familyId), IpvsOperationKind.GetService, "all services",
-            (in NetlinkMessageHeader _, ReadOnlySpan<byte> payload) => services.Add(IpvsCodec.ParseServiceMessage(payload)),
-            cancellationToken).ConfigureAwait(false);
+        await WithCurrentFamily(() =>
+        {
+            services.Clear();
+            return Exchange(IpvsCodec.DumpServices(FamilyId), IpvsOperationKind.GetService, "all services",
+                (in NetlinkMessageHeader _, ReadOnlySpan<byte> payload) => services.Add(IpvsCodec.ParseServiceMessage(payload)),
+                cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
         return services;
+    }
+
+    /// <summary>
+    /// Runs a read that cannot fail with ENOENT on its own (a dump, GET_INFO). ENOENT then means generic netlink knows no
+    /// family by this id: ip_vs was unloaded, and maybe loaded again under a new id (ids are handed out cyclically).
+    /// Every reconcile pass starts with such a read, so one re-resolution here brings the whole client back.
+    /// </summary>
+    private async Task WithCurrentFamily(Func<Task> read, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await read().ConfigureAwait(false);
+            return;
+        }
+        catch (IpvsException e) when (e.Errno == 2)
+        {
+            GenericNetlinkFamily family;
+            try
+            {
+                family = await GenericNetlink.ResolveFamilyAsync(_connection, IpvsWire.FamilyName, cancellationToken).ConfigureAwait(false);
+            }
+            catch (GenericNetlinkFamilyNotFoundException missing)
+            {
+                throw new IpvsUnavailableException(
+                    "the kernel's IPVS went away: generic netlink family \"IPVS\" is missing (was ip_vs unloaded?). " +
+                    "Load the module with `modprobe ip_vs`", missing);
+            }
+            if (family.Id == Family.Id) throw;
+            Volatile.Write(ref _family, family);
+        }
+        await read().ConfigureAwait(false);
     }
 
     public async Task<VirtualServiceStatus?> GetServiceAsync(VirtualServiceKey key, CancellationToken cancellationToken = default)
@@ -69,7 +106,7 @@ public sealed class IpvsNetlinkClient : IIpvsClient
         VirtualServiceStatus? found = null;
         try
         {
-            await Exchange(IpvsCodec.GetService(_familyId, key), IpvsOperationKind.GetService, $"service {key}",
+            await Exchange(IpvsCodec.GetService(FamilyId, key), IpvsOperationKind.GetService, $"service {key}",
                 (in NetlinkMessageHeader _, ReadOnlySpan<byte> payload) => found = IpvsCodec.ParseServiceMessage(payload),
                 cancellationToken).ConfigureAwait(false);
         }
@@ -84,7 +121,7 @@ public sealed class IpvsNetlinkClient : IIpvsClient
     {
         var destinations = new List<DestinationStatus>();
         var family = service.Family;
-        await Exchange(IpvsCodec.DumpDests(_familyId, service), IpvsOperationKind.GetDestinations, $"destinations of service {service}",
+        await Exchange(IpvsCodec.DumpDests(FamilyId, service), IpvsOperationKind.GetDestinations, $"destinations of service {service}",
             (in NetlinkMessageHeader _, ReadOnlySpan<byte> payload) => destinations.Add(IpvsCodec.ParseDestinationMessage(payload, family)),
             cancellationToken).ConfigureAwait(false);
         return destinations;
@@ -145,35 +182,35 @@ public sealed class IpvsNetlinkClient : IIpvsClient
     public async Task<IpvsInfo> GetInfoAsync(CancellationToken cancellationToken = default)
     {
         IpvsInfo? info = null;
-        await Exchange(IpvsCodec.GetInfo(_familyId), IpvsOperationKind.GetInfo, "IPVS info",
+        await WithCurrentFamily(() => Exchange(IpvsCodec.GetInfo(FamilyId), IpvsOperationKind.GetInfo, "IPVS info",
             (in NetlinkMessageHeader _, ReadOnlySpan<byte> payload) => info = IpvsCodec.ParseInfo(payload),
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken), cancellationToken).ConfigureAwait(false);
         return info ?? throw new NetlinkProtocolException("GET_INFO answered without a reply message");
     }
 
     public async Task<IpvsTimeouts> GetTimeoutsAsync(CancellationToken cancellationToken = default)
     {
         IpvsTimeouts? timeouts = null;
-        await Exchange(IpvsCodec.GetConfig(_familyId), IpvsOperationKind.GetConfig, "IPVS timeouts",
+        await Exchange(IpvsCodec.GetConfig(FamilyId), IpvsOperationKind.GetConfig, "IPVS timeouts",
             (in NetlinkMessageHeader _, ReadOnlySpan<byte> payload) => timeouts = IpvsCodec.ParseConfig(payload),
             cancellationToken).ConfigureAwait(false);
         return timeouts ?? throw new NetlinkProtocolException("GET_CONFIG answered without a reply message");
     }
 
     public Task SetTimeoutsAsync(IpvsTimeouts timeouts, CancellationToken cancellationToken = default) =>
-        Exchange(IpvsCodec.SetConfig(_familyId, timeouts), IpvsOperationKind.SetConfig, "IPVS timeouts", null, cancellationToken);
+        Exchange(IpvsCodec.SetConfig(FamilyId, timeouts), IpvsOperationKind.SetConfig, "IPVS timeouts", null, cancellationToken);
 
     public Task ZeroAsync(VirtualServiceKey? service = null, CancellationToken cancellationToken = default) =>
-        Exchange(IpvsCodec.Zero(_familyId, service), IpvsOperationKind.Zero,
+        Exchange(IpvsCodec.Zero(FamilyId, service), IpvsOperationKind.Zero,
             service is { } key ? $"service {key}" : "all counters", null, cancellationToken);
 
     public Task FlushAsync(CancellationToken cancellationToken = default) =>
-        Exchange(IpvsCodec.Flush(_familyId), IpvsOperationKind.Flush, "the IPVS table", null, cancellationToken);
+        Exchange(IpvsCodec.Flush(FamilyId), IpvsOperationKind.Flush, "the IPVS table", null, cancellationToken);
 
     public async Task<IReadOnlyList<SyncDaemon>> GetSyncDaemonsAsync(CancellationToken cancellationToken = default)
     {
         var daemons = new List<SyncDaemon>();
-        await Exchange(IpvsCodec.DumpDaemons(_familyId), IpvsOperationKind.GetDaemons, "sync daemons",
+        await Exchange(IpvsCodec.DumpDaemons(FamilyId), IpvsOperationKind.GetDaemons, "sync daemons",
             (in NetlinkMessageHeader _, ReadOnlySpan<byte> payload) =>
             {
                 if (IpvsCodec.ParseDaemonMessage(payload) is { } daemon) daemons.Add(daemon);
@@ -182,11 +219,11 @@ public sealed class IpvsNetlinkClient : IIpvsClient
     }
 
     public Task StartSyncDaemonAsync(SyncDaemon daemon, CancellationToken cancellationToken = default) =>
-        Exchange(IpvsCodec.NewDaemon(_familyId, daemon), IpvsOperationKind.StartDaemon,
+        Exchange(IpvsCodec.NewDaemon(FamilyId, daemon), IpvsOperationKind.StartDaemon,
             $"{daemon.State.ToString().ToLowerInvariant()} sync daemon on {daemon.Interface}", null, cancellationToken);
 
     public Task StopSyncDaemonAsync(SyncDaemonState state, CancellationToken cancellationToken = default) =>
-        Exchange(IpvsCodec.DelDaemon(_familyId, state), IpvsOperationKind.StopDaemon,
+        Exchange(IpvsCodec.DelDaemon(FamilyId, state), IpvsOperationKind.StopDaemon,
             $"{state.ToString().ToLowerInvariant()} sync daemon", null, cancellationToken);
 
     public ValueTask DisposeAsync()
@@ -197,12 +234,12 @@ public sealed class IpvsNetlinkClient : IIpvsClient
 
     private byte[] Encode(IpvsOperation operation) => operation switch
     {
-        IpvsOperation.CreateService op => IpvsCodec.NewService(_familyId, op.Service),
-        IpvsOperation.UpdateService op => IpvsCodec.SetService(_familyId, op.Service),
-        IpvsOperation.DeleteService op => IpvsCodec.DelService(_familyId, op.Service),
-        IpvsOperation.CreateDestination op => IpvsCodec.NewDest(_familyId, op.Service, op.Destination),
-        IpvsOperation.UpdateDestination op => IpvsCodec.SetDest(_familyId, op.Service, op.Destination),
-        IpvsOperation.DeleteDestination op => IpvsCodec.DelDest(_familyId, op.Service, op.Destination),
+        IpvsOperation.CreateService op => IpvsCodec.NewService(FamilyId, op.Service),
+        IpvsOperation.UpdateService op => IpvsCodec.SetService(FamilyId, op.Service),
+        IpvsOperation.DeleteService op => IpvsCodec.DelService(FamilyId, op.Service),
+        IpvsOperation.CreateDestination op => IpvsCodec.NewDest(FamilyId, op.Service, op.Destination),
+        IpvsOperation.UpdateDestination op => IpvsCodec.SetDest(FamilyId, op.Service, op.Destination),
+        IpvsOperation.DeleteDestination op => IpvsCodec.DelDest(FamilyId, op.Service, op.Destination),
         _ => throw new ArgumentOutOfRangeException(nameof(operation), operation, "unknown IPVS operation"),
     };
 

@@ -57,6 +57,53 @@ public class IpvsNetlinkClientTests
         Assert.Equal(expected, error.Message);
     }
 
+    private static FakeReply FamilyReply(ushort id)
+    {
+        var buffer = new NetlinkBuffer();
+        var writer = new NetlinkWriter(buffer);
+        writer.WriteGenericHeader(GenericNetlink.CTRL_CMD_NEWFAMILY, 2);
+        writer.WriteU16(GenericNetlink.CTRL_ATTR_FAMILY_ID, id);
+        writer.WriteString(GenericNetlink.CTRL_ATTR_FAMILY_NAME, "IPVS");
+        return FakeReply.With(buffer.ToArray());
+    }
+
+    /// <summary>ip_vs unloaded and loaded again: the family comes back under a new id, and the next pass's first read finds it.</summary>
+    [Fact]
+    public async Task AReloadedIpvsModuleIsFoundAgainUnderItsNewFamilyId()
+    {
+        ushort current = IpvsFamilyId;
+        var kernel = new FakeKernel(r =>
+            r.Header.Type == GenericNetlink.ControllerFamilyId ? FamilyReply(current)
+            : r.Header.Type == current ? FakeReply.With()
+            : FakeReply.Fail(2)); // genetlink: no family with this id
+        await using var client = await IpvsNetlinkClient.OpenAsync(new NetlinkConnection(() => kernel), TestContext.Current.CancellationToken);
+        Assert.Empty(await client.GetServicesAsync(TestContext.Current.CancellationToken));
+
+        current = IpvsFamilyId + 7;
+        Assert.Empty(await client.GetServicesAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(current, client.Family.Id);
+        await client.DeleteServiceAsync(Web, TestContext.Current.CancellationToken);
+        Assert.Equal(current, kernel.Requests[^1].Header.Type);
+    }
+
+    [Fact]
+    public async Task AnUnloadedIpvsModuleIsSaidSoAndARealENOENTStaysWhatItWas()
+    {
+        var loaded = true;
+        var kernel = new FakeKernel(r =>
+            r.Header.Type == GenericNetlink.ControllerFamilyId ? (loaded ? FamilyReply(IpvsFamilyId) : FakeReply.Fail(2))
+            : FakeReply.Fail(2));
+        await using var client = await IpvsNetlinkClient.OpenAsync(new NetlinkConnection(() => kernel), TestContext.Current.CancellationToken);
+
+        // The family is still there under the same id: the ENOENT is the command's own.
+        var own = await Assert.ThrowsAsync<IpvsException>(() => client.GetInfoAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(2, own.Errno);
+
+        loaded = false;
+        var gone = await Assert.ThrowsAsync<IpvsUnavailableException>(() => client.GetServicesAsync(TestContext.Current.CancellationToken));
+        Assert.Contains("modprobe ip_vs", gone.Message);
+    }
+
     [Fact]
     public async Task MissingServiceIsNamedAndGetServiceReturnsNull()
     {
