@@ -8,7 +8,7 @@ namespace GorbLink.Core.Tests;
 /// An in-memory IPVS table behind <see cref="IIpvsClient"/>, with kube-proxy FakeIPVS semantics: the errors a kernel
 /// returns (EEXIST, ESRCH, ENOENT), readback as a kernel reports it (HASHED, PERSISTENT, explicit netmask), connection
 /// counts a test can set, refusals and netlink failures a test can inject, and a record of every batch.
-/// Also linked into bench/GorbLink.Bench. Thread-safe.
+/// Also linked into tests/GorbLink.Remote.Tests and bench/GorbLink.Bench. Thread-safe.
 /// </summary>
 internal sealed class FakeIpvsClient : IIpvsClient
 {

@@ -43,38 +43,26 @@ internal static partial class AgentHost
             return ExitCodes.BadInput;
         }
 
-        var ownership = new OwnershipStore(new OwnershipOptions { Path = options.StateFile, LabelPrefix = options.LabelPrefix });
-        try
+        var (ownership, ownershipFailure) = StartupChecks.LoadOwnership(options);
+        if (ownership is null)
         {
-            ownership.Load();
-        }
-        catch (OwnershipFileException e)
-        {
-            LogStartFailed(log, e.Message);
-            return ExitCodes.BadInput;
+            LogStartFailed(log, ownershipFailure!.Value.Reason);
+            return ownershipFailure.Value.ExitCode;
         }
 
+        var (kernel, ipvsFailure) = await StartupChecks.OpenIpvsAsync(cancellationToken).ConfigureAwait(false);
         IIpvsClient ipvs;
-        try
-        {
-            ipvs = await IpvsNetlinkClient.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await ipvs.GetInfoAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (IpvsUnavailableException e) when (options.DryRun)
+        if (kernel is not null) ipvs = kernel;
+        else if (ipvsFailure is { ExitCode: ExitCodes.NoIpvs } && options.DryRun)
         {
             // A dry run writes nothing: plan against an empty table, so it can show what it would do on any machine.
-            LogDryRunWithoutIpvs(log, e.Message);
+            LogDryRunWithoutIpvs(log, ipvsFailure.Value.Reason);
             ipvs = new NoKernelIpvsClient();
         }
-        catch (IpvsUnavailableException e)
+        else
         {
-            LogStartFailed(log, e.Message);
-            return ExitCodes.NoIpvs;
-        }
-        catch (IpvsPermissionException e)
-        {
-            LogStartFailed(log, e.Message);
-            return ExitCodes.NoPermission;
+            LogStartFailed(log, ipvsFailure!.Value.Reason);
+            return ipvsFailure.Value.ExitCode;
         }
 
         await using var _ = ipvs;
@@ -85,31 +73,19 @@ internal static partial class AgentHost
             return featuresExit;
         }
         var connector = new DockerConnector(loggerFactory.CreateLogger<DockerConnector>());
-        try
+        var (engineVersion, apiVersion, dockerFailure) = await StartupChecks.ProbeDockerAsync(connector, endpoint, cancellationToken).ConfigureAwait(false);
+        if (dockerFailure is { } failure)
         {
-            // Fail fast with a clear reason; the watcher reconnects on its own later.
-            using var probe = await connector.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
-            LogDocker(log, endpoint.ToString(), probe.EngineVersion, probe.ApiVersion.ToString());
+            LogStartFailed(log, failure.Reason);
+            return failure.ExitCode;
         }
-        catch (GorbLinkDockerException e)
-        {
-            LogStartFailed(log, e.Message);
-            return ExitCodes.NoDocker;
-        }
+        LogDocker(log, endpoint.ToString(), engineVersion, apiVersion);
 
         var labelOptions = LabelOptions.ForInterface(addresses, options.LabelPrefix, options.ExposeByDefault);
         LogStarting(log, options.Interface, labelOptions.EffectiveDefaultVip?.ToString() ?? "none", options.LabelPrefix,
             options.DryRun ? " (dry run: nothing will be changed)" : "");
 
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.ClearProviders();
-        builder.Logging.AddNLog(logging);
-        builder.Services.Configure<HostOptions>(o =>
-        {
-            // Cleanup on exit deletes everything owned in one batch; leave it time on a loaded host.
-            o.ShutdownTimeout = TimeSpan.FromSeconds(60);
-            o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost;
-        });
+        var builder = StartupChecks.AgentHostBuilder(logging);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ContainerStore>();
         builder.Services.AddSingleton(connector);
@@ -119,14 +95,7 @@ internal static partial class AgentHost
         builder.Services.AddSingleton(sp => new DockerWatcher(
             new DockerWatcherOptions { Endpoint = endpoint, ResyncInterval = options.ResyncInterval },
             sp.GetRequiredService<ContainerStore>(), connector, sp.GetRequiredService<ILogger<DockerWatcher>>(), TimeProvider.System));
-        builder.Services.AddSingleton(sp => new Reconciler(
-            ipvs, ownership,
-            new ReconcilerOptions { DrainTimeout = options.DrainTimeout, DryRun = options.DryRun, StatusPath = options.StatusFile },
-            sp.GetRequiredService<ILogger<Reconciler>>(), TimeProvider.System));
-        builder.Services.AddSingleton(sp => AgentFeatures.Observe(new ReconcileLoop(
-            sp.GetRequiredService<ContainerStore>(), new DesiredStateBuilder(labelOptions), sp.GetRequiredService<Reconciler>(),
-            new ReconcileLoopOptions { ResyncInterval = options.ResyncInterval },
-            sp.GetRequiredService<ILogger<ReconcileLoop>>(), TimeProvider.System), sp));
+        builder.Services.AddSingleton(sp => StartupChecks.KernelLoop(sp.GetRequiredService<ContainerStore>(), labelOptions, ipvs, ownership, options, sp));
         AgentFeatures.AddTo(builder.Services, features, startedAt);
         builder.Services.AddHostedService<AgentService>();
 

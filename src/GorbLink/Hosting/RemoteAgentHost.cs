@@ -76,27 +76,17 @@ internal static partial class RemoteAgentHost
         IpvsNetlinkClient? ipvs = null;
         if (options.Local)
         {
-            ownership = new OwnershipStore(new OwnershipOptions { Path = options.StateFile, LabelPrefix = options.LabelPrefix });
-            try
+            (ownership, var ownershipFailure) = StartupChecks.LoadOwnership(options);
+            if (ownershipFailure is { } damaged)
             {
-                ownership.Load();
-                ipvs = await IpvsNetlinkClient.OpenAsync(cancellationToken).ConfigureAwait(false);
-                await ipvs.GetInfoAsync(cancellationToken).ConfigureAwait(false);
+                LogStartFailed(log, damaged.Reason);
+                return damaged.ExitCode;
             }
-            catch (OwnershipFileException e)
+            (ipvs, var ipvsFailure) = await StartupChecks.OpenIpvsAsync(cancellationToken).ConfigureAwait(false);
+            if (ipvsFailure is { } failure)
             {
-                LogStartFailed(log, e.Message);
-                return ExitCodes.BadInput;
-            }
-            catch (IpvsUnavailableException e)
-            {
-                LogStartFailed(log, e.Message);
-                return ExitCodes.NoIpvs;
-            }
-            catch (IpvsPermissionException e)
-            {
-                LogStartFailed(log, e.Message);
-                return ExitCodes.NoPermission;
+                LogStartFailed(log, failure.Reason);
+                return failure.ExitCode;
             }
         }
         await using var _ = ipvs;
@@ -112,29 +102,19 @@ internal static partial class RemoteAgentHost
         }
 
         var connector = new DockerConnector(loggerFactory.CreateLogger<DockerConnector>());
-        try
+        var (engineVersion, apiVersion, dockerFailure) = await StartupChecks.ProbeDockerAsync(connector, dockerEndpoint, cancellationToken).ConfigureAwait(false);
+        if (dockerFailure is { } docker)
         {
-            using var probe = await connector.ConnectAsync(dockerEndpoint, cancellationToken).ConfigureAwait(false);
-            LogDocker(log, dockerEndpoint.ToString(), probe.EngineVersion, probe.ApiVersion.ToString());
+            LogStartFailed(log, docker.Reason);
+            return docker.ExitCode;
         }
-        catch (GorbLinkDockerException e)
-        {
-            LogStartFailed(log, e.Message);
-            return ExitCodes.NoDocker;
-        }
+        LogDocker(log, dockerEndpoint.ToString(), engineVersion, apiVersion);
 
         var labelOptions = LabelOptions.ForInterface(addresses, options.LabelPrefix, options.ExposeByDefault);
         LogStarting(log, string.Join(", ", endpoints), options.Local ? "also programs" : "does not touch", options.LabelPrefix,
             options.DryRun ? " (dry run: nothing will be changed)" : "");
 
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.ClearProviders();
-        builder.Logging.AddNLog(logging);
-        builder.Services.Configure<HostOptions>(o =>
-        {
-            o.ShutdownTimeout = TimeSpan.FromSeconds(60);
-            o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost;
-        });
+        var builder = StartupChecks.AgentHostBuilder(logging);
         var store = new ContainerStore();
         var remote = RemoteAgent.Create(store, labelOptions, remoteOptions, loggerFactory, TimeProvider.System);
         await using var __ = remote;
@@ -148,13 +128,7 @@ internal static partial class RemoteAgentHost
         {
             builder.Services.AddSingleton<IIpvsClient>(ipvs);
             builder.Services.AddSingleton(ownership);
-            builder.Services.AddSingleton(sp => AgentFeatures.Observe(new ReconcileLoop(
-                store, new DesiredStateBuilder(labelOptions),
-                new Reconciler(ipvs, ownership,
-                    new ReconcilerOptions { DrainTimeout = options.DrainTimeout, DryRun = options.DryRun, StatusPath = options.StatusFile },
-                    sp.GetRequiredService<ILogger<Reconciler>>(), TimeProvider.System),
-                new ReconcileLoopOptions { ResyncInterval = options.ResyncInterval },
-                sp.GetRequiredService<ILogger<ReconcileLoop>>(), TimeProvider.System), sp));
+            builder.Services.AddSingleton(sp => StartupChecks.KernelLoop(store, labelOptions, ipvs, ownership, options, sp));
             AgentFeatures.AddTo(builder.Services, features, startedAt);
         }
         builder.Services.AddHostedService(sp => new RemoteAgentService(

@@ -38,21 +38,11 @@ internal static partial class ServeHost
             return ExitCodes.BadInput;
         }
 
-        IpvsNetlinkClient ipvs;
-        try
+        var (ipvs, ipvsFailure) = await StartupChecks.OpenIpvsAsync(cancellationToken).ConfigureAwait(false);
+        if (ipvs is null)
         {
-            ipvs = await IpvsNetlinkClient.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await ipvs.GetInfoAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (IpvsUnavailableException e)
-        {
-            LogStartFailed(log, e.Message);
-            return ExitCodes.NoIpvs;
-        }
-        catch (IpvsPermissionException e)
-        {
-            LogStartFailed(log, e.Message);
-            return ExitCodes.NoPermission;
+            LogStartFailed(log, ipvsFailure!.Value.Reason);
+            return ipvsFailure.Value.ExitCode;
         }
         await using var _ = ipvs;
 

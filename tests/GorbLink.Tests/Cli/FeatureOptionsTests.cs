@@ -4,17 +4,10 @@ using GorbLink.Cli;
 namespace GorbLink.Tests.Cli;
 
 /// <summary>--metrics-listen, --vip-interface, --set-sysctls: off by default, from flags or GORBLINK_* variables.</summary>
+[Collection(nameof(EnvironmentCollection))]
 public class FeatureOptionsTests
 {
-    private static (RunOptions Options, IReadOnlyList<string> Errors) Parse(params string[] args)
-    {
-        var run = new RunCommand();
-        var root = new RootCommand();
-        run.AddTo(root);
-        var parse = root.Parse(args);
-        var errors = parse.Errors.Select(e => e.Message).ToList();
-        return (errors.Count == 0 ? run.Bind(parse) : new RunOptions(), errors);
-    }
+    private static (RunOptions Options, IReadOnlyList<string> Errors) Parse(params string[] args) => CliTesting.ParseRun(args);
 
     [Fact]
     public void AllOffByDefault()

@@ -6,15 +6,7 @@ namespace GorbLink.Tests.Cli;
 [Collection(nameof(EnvironmentCollection))]
 public class RunCommandTests
 {
-    private static (RunOptions Options, IReadOnlyList<string> Errors) Parse(params string[] args)
-    {
-        var run = new RunCommand();
-        var root = new RootCommand();
-        run.AddTo(root);
-        var parse = root.Parse(args);
-        var errors = parse.Errors.Select(e => e.Message).ToList();
-        return (errors.Count == 0 ? run.Bind(parse) : new RunOptions(), errors);
-    }
+    private static (RunOptions Options, IReadOnlyList<string> Errors) Parse(params string[] args) => CliTesting.ParseRun(args);
 
     [Fact]
     public void DefaultsMatchGorbDockerLinkAndTheIssue()

@@ -48,7 +48,3 @@ public class ServeCommandTests
         }
     }
 }
-
-/// <summary>Tests that set GORBLINK_* variables run one at a time.</summary>
-[CollectionDefinition(nameof(EnvironmentCollection), DisableParallelization = true)]
-public sealed class EnvironmentCollection;
