@@ -1,10 +1,8 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Net;
-using Docker.DotNet.Models;
 using GorbLink.Core.Containers;
-using DockerPortBinding = Docker.DotNet.Models.PortBinding;
-using PortBinding = GorbLink.Core.Containers.PortBinding;
+using GorbLink.Docker.Engine;
 
 namespace GorbLink.Docker;
 
@@ -16,7 +14,7 @@ namespace GorbLink.Docker;
 public static class ContainerMapper
 {
     /// <summary>Maps an inspect result; <paramref name="lastEvent"/> (the latest event for this container) refines the lifecycle.</summary>
-    public static ContainerRecord Map(ContainerInspectResponse inspect, Message? lastEvent = null)
+    public static ContainerRecord Map(ContainerInspect inspect, DockerEvent? lastEvent = null)
     {
         ArgumentNullException.ThrowIfNull(inspect);
         var config = inspect.Config;
@@ -26,10 +24,10 @@ public static class ContainerMapper
 
         return new ContainerRecord
         {
-            Id = inspect.ID,
+            Id = inspect.Id,
             Name = (inspect.Name ?? "").TrimStart('/'),
             Image = string.IsNullOrEmpty(config?.Image) ? inspect.Image ?? "" : config.Image,
-            Created = ToUtc(inspect.Created),
+            Created = DockerTime.ParseUnixNanos(inspect.Created) is { } created ? DockerTime.ToDateTimeOffset(created) : default,
             Labels = config?.Labels is { } labels ? labels.ToImmutableDictionary(StringComparer.Ordinal) : ImmutableDictionary<string, string>.Empty,
             Lifecycle = lifecycle,
             Health = MapHealth(inspect.State?.Health),
@@ -41,7 +39,7 @@ public static class ContainerMapper
     }
 
     /// <summary>Docker's <c>State.Status</c> (falling back to the booleans on engines that omit it).</summary>
-    public static ContainerLifecycle MapLifecycle(State? state)
+    public static ContainerLifecycle MapLifecycle(InspectState? state)
     {
         if (state is null) return ContainerLifecycle.Dead;
         switch (state.Status?.ToUpperInvariant())
@@ -64,7 +62,7 @@ public static class ContainerMapper
     }
 
     /// <summary><c>State.Health.Status</c>: starting, healthy, unhealthy; none or absent means no healthcheck.</summary>
-    public static ContainerHealth MapHealth(Health? health) => health?.Status?.ToUpperInvariant() switch
+    public static ContainerHealth MapHealth(InspectHealth? health) => health?.Status?.ToUpperInvariant() switch
     {
         "STARTING" => ContainerHealth.Starting,
         "HEALTHY" => ContainerHealth.Healthy,
@@ -78,7 +76,7 @@ public static class ContainerMapper
     /// run (as in clusterf); an event older than the run we inspected (<paramref name="startedAtNanos"/>) is stale and
     /// changes nothing.
     /// </summary>
-    public static ContainerLifecycle ApplyEvent(ContainerLifecycle inspected, Message evt, long? startedAtNanos, string? stopSignal)
+    public static ContainerLifecycle ApplyEvent(ContainerLifecycle inspected, DockerEvent evt, long? startedAtNanos, string? stopSignal)
     {
         ArgumentNullException.ThrowIfNull(evt);
         if (!string.Equals(evt.Type, "container", StringComparison.Ordinal)) return inspected;
@@ -104,7 +102,7 @@ public static class ContainerMapper
     /// True for a <c>stop</c>, and for a <c>kill</c> whose signal ends the process: KILL, TERM, INT, QUIT or the
     /// container's own stop signal. <c>docker kill -s HUP</c> (a reload) is not a stop.
     /// </summary>
-    public static bool IsStopIntent(Message evt, string? stopSignal)
+    public static bool IsStopIntent(DockerEvent evt, string? stopSignal)
     {
         ArgumentNullException.ThrowIfNull(evt);
         if (evt.Action == "stop") return true;
@@ -136,7 +134,7 @@ public static class ContainerMapper
     }
 
     /// <summary><c>Config.ExposedPorts</c> keys, normalised to "80/tcp" and sorted.</summary>
-    public static ImmutableArray<string> MapExposedPorts(IDictionary<string, EmptyStruct>? exposed)
+    public static ImmutableArray<string> MapExposedPorts(IReadOnlyDictionary<string, EmptyObject>? exposed)
     {
         if (exposed is null || exposed.Count == 0) return [];
         var result = new SortedSet<string>(PortKeyComparer.Instance);
@@ -151,7 +149,7 @@ public static class ContainerMapper
     /// not published. HostIp "" means 0.0.0.0. The 0.0.0.0 and :: bindings Docker makes for one <c>-p</c> are both
     /// kept (Core merges them per address family).
     /// </summary>
-    public static ImmutableArray<PortBinding> MapPublishedPorts(IDictionary<string, IList<DockerPortBinding>>? ports)
+    public static ImmutableArray<PortBinding> MapPublishedPorts(IReadOnlyDictionary<string, List<InspectPortBinding>?>? ports)
     {
         if (ports is null || ports.Count == 0) return [];
         var result = new List<PortBinding>();
@@ -163,8 +161,8 @@ public static class ContainerMapper
                 if (binding is null) continue;
                 if (!ushort.TryParse(binding.HostPort, NumberStyles.None, CultureInfo.InvariantCulture, out var hostPort) || hostPort == 0) continue;
                 IPAddress hostAddress;
-                if (string.IsNullOrEmpty(binding.HostIP)) hostAddress = IPAddress.Any;
-                else if (!IPAddress.TryParse(binding.HostIP.Trim('[', ']'), out hostAddress!)) continue;
+                if (string.IsNullOrEmpty(binding.HostIp)) hostAddress = IPAddress.Any;
+                else if (!IPAddress.TryParse(binding.HostIp.Trim('[', ']'), out hostAddress!)) continue;
                 var candidate = new PortBinding(containerPort, protocol, hostAddress, hostPort);
                 if (!result.Contains(candidate)) result.Add(candidate);
             }
@@ -183,7 +181,7 @@ public static class ContainerMapper
     }
 
     /// <summary><c>NetworkSettings.Networks[*]</c> sorted by name; empty addresses become null.</summary>
-    public static ImmutableArray<ContainerNetwork> MapNetworks(IDictionary<string, EndpointSettings>? networks)
+    public static ImmutableArray<ContainerNetwork> MapNetworks(IReadOnlyDictionary<string, InspectEndpoint?>? networks)
     {
         if (networks is null || networks.Count == 0) return [];
         return
@@ -197,15 +195,6 @@ public static class ContainerMapper
     /// <summary>"default" and "" both mean the default bridge on Linux.</summary>
     public static string NormalizeNetworkMode(string? mode) =>
         string.IsNullOrEmpty(mode) || mode == "default" ? "bridge" : mode;
-
-    private static DateTimeOffset ToUtc(DateTime value) => value == default
-        ? default
-        : value.Kind switch
-        {
-            DateTimeKind.Utc => new DateTimeOffset(value),
-            DateTimeKind.Local => new DateTimeOffset(value).ToUniversalTime(),
-            _ => new DateTimeOffset(DateTime.SpecifyKind(value, DateTimeKind.Utc)),
-        };
 
     private static IPAddress? ParseAddress(string? value) =>
         !string.IsNullOrWhiteSpace(value) && IPAddress.TryParse(value, out var address) ? address : null;

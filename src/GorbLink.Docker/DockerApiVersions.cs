@@ -8,7 +8,7 @@ public static class DockerApiVersions
     /// <summary>Oldest engine API we work against: Engine 20.10 (Debian bookworm's docker.io).</summary>
     public static readonly Version Minimum = new(1, 41);
 
-    /// <summary>The API our models (Docker.DotNet.Enhanced 4.3.x) are generated from: Engine 29.4.</summary>
+    /// <summary>The newest API whose answers our models were checked against: Engine 29.4 (the fields read are unchanged since 1.41).</summary>
     public static readonly Version Maximum = new(1, 54);
 
     /// <summary>

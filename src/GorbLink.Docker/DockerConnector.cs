@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Docker.DotNet;
+using GorbLink.Docker.Engine;
 using Microsoft.Extensions.Logging;
 
 namespace GorbLink.Docker;
@@ -7,7 +7,7 @@ namespace GorbLink.Docker;
 /// <summary>An open, version-pinned Docker client plus what the engine told us about itself.</summary>
 public sealed class DockerConnection : IDisposable
 {
-    internal DockerConnection(DockerClient client, Uri endpoint, string engineVersion, Version engineApiVersion, Version engineMinApiVersion,
+    internal DockerConnection(DockerEngineClient client, Uri endpoint, string engineVersion, Version engineApiVersion, Version engineMinApiVersion,
         Version apiVersion)
     {
         Client = client;
@@ -19,7 +19,7 @@ public sealed class DockerConnection : IDisposable
     }
 
     /// <summary>A client whose every request is prefixed with <c>/v{ApiVersion}/</c>.</summary>
-    public DockerClient Client { get; }
+    public DockerEngineClient Client { get; }
     public Uri Endpoint { get; }
     /// <summary>The engine's product version, e.g. "26.1.5+dfsg1".</summary>
     public string EngineVersion { get; }
@@ -59,10 +59,10 @@ public sealed class DockerConnector
         {
             try
             {
-                var version = await probe.System.GetVersionAsync(cancellationToken).ConfigureAwait(false);
+                var version = await probe.GetVersionAsync(cancellationToken).ConfigureAwait(false);
                 engineVersion = string.IsNullOrEmpty(version.Version) ? "(unknown)" : version.Version;
-                apiVersion = version.APIVersion;
-                minApiVersion = version.MinAPIVersion;
+                apiVersion = version.ApiVersion;
+                minApiVersion = version.MinApiVersion;
             }
             catch (Exception ex) when (IsUnavailable(ex, cancellationToken))
             {
@@ -86,21 +86,24 @@ public sealed class DockerConnector
         return new DockerConnection(Build(endpoint, negotiated), endpoint, engineVersion, engineMax, engineMin, negotiated);
     }
 
-    private DockerClient Build(Uri endpoint, Version? apiVersion)
+    private DockerEngineClient Build(Uri endpoint, Version? apiVersion)
     {
-        var builder = new DockerClientBuilder().WithEndpoint(endpoint).WithTimeout(RequestTimeout);
-        if (apiVersion is not null) builder = builder.WithApiVersion(apiVersion);
-        return builder.Build();
+        try
+        {
+            return DockerEngineClient.Create(endpoint, apiVersion, RequestTimeout);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new DockerUnavailableException(endpoint, ex.Message, ex);
+        }
     }
 
     /// <summary>True for failures that mean "the engine is not there / not answering", not our own cancellation.</summary>
     internal static bool IsUnavailable(Exception ex, CancellationToken cancellationToken) => ex switch
     {
-        // The legacy handler surfaces a refused TCP connect as AggregateException(SocketException).
-        AggregateException agg => agg.InnerExceptions.Count > 0 && agg.InnerExceptions.All(e => IsUnavailable(e, cancellationToken)),
         OperationCanceledException => !cancellationToken.IsCancellationRequested, // a request timeout, not our token
         HttpRequestException or SocketException or IOException or TimeoutException => true,
-        DockerApiException => true, // something answered, but not as a Docker Engine we can use
+        DockerEngineApiException => true, // something answered, but not as a Docker Engine we can use
         System.Text.Json.JsonException => true,
         _ => false,
     };
@@ -110,7 +113,7 @@ public sealed class DockerConnector
         var reason = ex switch
         {
             OperationCanceledException => "request timed out",
-            DockerApiException api => $"HTTP {(int)api.StatusCode}: {api.ResponseBody?.Trim()}",
+            DockerEngineApiException api => $"HTTP {(int)api.StatusCode}: {api.EngineMessage}",
             _ when Innermost(ex) is var inner && inner != ex && inner.Message != ex.Message => $"{ex.Message} ({inner.Message})",
             _ => ex.Message,
         };

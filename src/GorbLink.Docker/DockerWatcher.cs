@@ -1,8 +1,7 @@
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
-using Docker.DotNet;
-using Docker.DotNet.Models;
 using GorbLink.Core.Containers;
+using GorbLink.Docker.Engine;
 using Microsoft.Extensions.Logging;
 
 namespace GorbLink.Docker;
@@ -28,6 +27,8 @@ public sealed class DockerWatcher
     {
         "create", "start", "restart", "die", "kill", "stop", "oom", "pause", "unpause", "rename", "update", "destroy",
     };
+
+    private static readonly string[] EventTypes = ["container", "network"];
 
     private readonly DockerWatcherOptions _options;
     private readonly ContainerStore _store;
@@ -150,16 +151,7 @@ public sealed class DockerWatcher
         var progress = new ChannelProgress(channel.Writer);
 
         var since = await TryGetDaemonTimeAsync(connection, cancellationToken).ConfigureAwait(false);
-        var parameters = new ContainerEventsParameters
-        {
-            Since = since,
-            Filters = new Dictionary<string, IDictionary<string, bool>>(StringComparer.Ordinal)
-            {
-                ["type"] = new Dictionary<string, bool>(StringComparer.Ordinal) { ["container"] = true, ["network"] = true },
-            },
-        };
-
-        var monitor = connection.Client.System.MonitorEventsAsync(parameters, progress, sessionCts.Token);
+        var monitor = Task.Run(() => connection.Client.MonitorEventsAsync(since, EventTypes, progress.Report, sessionCts.Token), CancellationToken.None);
         var streamWatch = monitor.ContinueWith(
             t => channel.Writer.TryComplete(new EventStreamEndedException(t.Exception?.GetBaseException())),
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -237,7 +229,7 @@ public sealed class DockerWatcher
         var resync = overflowed;
         if (overflowed) Log.QueueOverflow(_logger, _options.EventQueueCapacity);
         // Latest relevant event per container, in order of last occurrence. Stop intents see every event in order.
-        var latest = new Dictionary<string, Message>(StringComparer.Ordinal);
+        var latest = new Dictionary<string, DockerEvent>(StringComparer.Ordinal);
         var order = new List<string>();
         foreach (var work in batch)
         {
@@ -249,7 +241,7 @@ public sealed class DockerWatcher
 
             var evt = work.Event!;
             var containerId = RelevantContainerId(evt);
-            Log.EventReceived(_logger, evt.Type ?? "", evt.Action ?? "", Short(evt.Actor?.ID), containerId is not null);
+            Log.EventReceived(_logger, evt.Type ?? "", evt.Action ?? "", Short(evt.Actor?.Id), containerId is not null);
             if (containerId is null) continue;
             TrackStopIntent(containerId, evt);
             if (latest.ContainsKey(containerId)) order.Remove(containerId);
@@ -269,14 +261,14 @@ public sealed class DockerWatcher
     }
 
     /// <summary>The container an event is about, or null when it needs no action.</summary>
-    internal static string? RelevantContainerId(Message evt)
+    internal static string? RelevantContainerId(DockerEvent evt)
     {
         var action = evt.Action ?? "";
         switch (evt.Type)
         {
             case "container":
                 return ContainerActions.Contains(action) || action.StartsWith("health_status", StringComparison.Ordinal)
-                    ? NullIfEmpty(evt.Actor?.ID)
+                    ? NullIfEmpty(evt.Actor?.Id)
                     : null;
             case "network" when action is "connect" or "disconnect":
                 string? container = null;
@@ -287,7 +279,7 @@ public sealed class DockerWatcher
         }
     }
 
-    private async Task RefreshAsync(DockerConnection connection, string id, Message lastEvent, CancellationToken cancellationToken)
+    private async Task RefreshAsync(DockerConnection connection, string id, DockerEvent lastEvent, CancellationToken cancellationToken)
     {
         if (lastEvent.Type == "container" && lastEvent.Action == "destroy")
         {
@@ -296,23 +288,24 @@ public sealed class DockerWatcher
             return;
         }
 
-        ContainerInspectResponse inspect;
+        ContainerInspect? inspect;
         try
         {
-            inspect = await connection.Client.Containers.InspectContainerAsync(id, cancellationToken).ConfigureAwait(false);
+            inspect = await connection.Client.InspectContainerAsync(id, cancellationToken).ConfigureAwait(false);
         }
-        catch (DockerContainerNotFoundException)
+        catch (DockerEngineApiException ex)
+        {
+            // The engine answered but could not inspect (e.g. a 500 while the container is being removed): the next
+            // event or resync will catch up.
+            Log.InspectFailed(_logger, Short(id), (int)ex.StatusCode, ex.EngineMessage);
+            return;
+        }
+
+        if (inspect is null)
         {
             Log.ContainerGone(_logger, Short(id));
             _stopIntents.Remove(id);
             _store.Remove(id);
-            return;
-        }
-        catch (DockerApiException ex)
-        {
-            // The engine answered but could not inspect (e.g. a 500 while the container is being removed): the next
-            // event or resync will catch up.
-            Log.InspectFailed(_logger, Short(id), (int)ex.StatusCode, ex.ResponseBody?.Trim() ?? "");
             return;
         }
 
@@ -322,21 +315,14 @@ public sealed class DockerWatcher
     /// <summary>List all containers, inspect each, replace the store. Returns how many.</summary>
     private async Task<int> FullSyncAsync(DockerConnection connection, CancellationToken cancellationToken)
     {
-        var list = await connection.Client.Containers
-            .ListContainersAsync(new ContainersListParameters { All = true }, cancellationToken).ConfigureAwait(false);
-        var inspected = new ContainerInspectResponse?[list.Count];
+        var list = await connection.Client.ListContainersAsync(cancellationToken).ConfigureAwait(false);
+        var inspected = new ContainerInspect?[list.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, list.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.InspectParallelism), CancellationToken = cancellationToken },
             async (i, ct) =>
             {
-                try
-                {
-                    inspected[i] = await connection.Client.Containers.InspectContainerAsync(list[i].ID, ct).ConfigureAwait(false);
-                }
-                catch (DockerContainerNotFoundException)
-                {
-                    // removed between list and inspect
-                }
+                // null: removed between list and inspect
+                inspected[i] = await connection.Client.InspectContainerAsync(list[i].Id, ct).ConfigureAwait(false);
             }).ConfigureAwait(false);
 
         var records = new List<ContainerRecord>(list.Count);
@@ -352,10 +338,10 @@ public sealed class DockerWatcher
         return records.Count;
     }
 
-    private ContainerRecord ToRecord(ContainerInspectResponse inspect, Message? lastEvent)
+    private ContainerRecord ToRecord(ContainerInspect inspect, DockerEvent? lastEvent)
     {
         var record = ContainerMapper.Map(inspect, lastEvent);
-        if (!_stopIntents.TryGetValue(inspect.ID, out var intent)) return record;
+        if (!_stopIntents.TryGetValue(inspect.Id, out var intent)) return record;
 
         // A kill/stop of this run while it still runs: keep draining it until it is gone, even across a resync.
         var startedAt = DockerTime.ParseUnixNanos(inspect.State?.StartedAt);
@@ -364,11 +350,11 @@ public sealed class DockerWatcher
         if (record.Lifecycle == ContainerLifecycle.Running && sameRun && fresh && ContainerMapper.IsStopIntent(intent.Event, inspect.Config?.StopSignal))
             return record with { Lifecycle = ContainerLifecycle.Stopping };
         if (record.Lifecycle is not (ContainerLifecycle.Running or ContainerLifecycle.Stopping) || !sameRun || !fresh)
-            _stopIntents.Remove(inspect.ID);
+            _stopIntents.Remove(inspect.Id);
         return record;
     }
 
-    private void TrackStopIntent(string containerId, Message evt)
+    private void TrackStopIntent(string containerId, DockerEvent evt)
     {
         if (evt.Type != "container") return;
         switch (evt.Action)
@@ -388,11 +374,11 @@ public sealed class DockerWatcher
     {
         try
         {
-            var info = await connection.Client.System.GetSystemInfoAsync(cancellationToken).ConfigureAwait(false);
+            var info = await connection.Client.GetSystemInfoAsync(cancellationToken).ConfigureAwait(false);
             if (DockerTime.ParseUnixNanos(info.SystemTime) is { } nanos) return DockerTime.FormatSince(nanos - 1_000_000_000L);
             Log.DaemonTimeUnavailable(_logger, $"unparsable SystemTime '{info.SystemTime}'");
         }
-        catch (Exception ex) when (ex is DockerApiException or System.Text.Json.JsonException)
+        catch (Exception ex) when (ex is DockerEngineApiException or System.Text.Json.JsonException)
         {
             Log.DaemonTimeUnavailable(_logger, ex.Message);
         }
@@ -443,5 +429,5 @@ public sealed class DockerWatcher
 
     private static string Short(string? id) => id is null ? "" : id.Length > 12 ? id[..12] : id;
 
-    private readonly record struct StopIntent(Message Event, long? EventNanos, DateTimeOffset SeenAt);
+    private readonly record struct StopIntent(DockerEvent Event, long? EventNanos, DateTimeOffset SeenAt);
 }

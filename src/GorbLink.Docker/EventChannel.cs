@@ -1,10 +1,10 @@
 using System.Threading.Channels;
-using Docker.DotNet.Models;
+using GorbLink.Docker.Engine;
 
 namespace GorbLink.Docker;
 
 /// <summary>One unit of work for the watcher's single consumer: an event, or a request for a full resync.</summary>
-internal readonly record struct WatcherWork(Message? Event)
+internal readonly record struct WatcherWork(DockerEvent? Event)
 {
     public static readonly WatcherWork Resync = new(null);
     public bool IsResync => Event is null;
@@ -20,12 +20,11 @@ internal sealed class EventStreamEndedException : Exception
 }
 
 /// <summary>
-/// A synchronous <see cref="IProgress{T}"/> that writes each event into the session's channel, in the order the
-/// library reads them. (<see cref="Progress{T}"/> would post each event to the thread pool and reorder them.)
+/// Writes each event into the session's channel, in the order the stream delivers them, on the reading task.
 /// Never blocks the reading loop: when the channel is full it records an overflow instead, and the consumer does a
 /// full resync (Docker itself drops events for a subscriber that does not accept them within 100 ms).
 /// </summary>
-internal sealed class ChannelProgress : IProgress<Message>
+internal sealed class ChannelProgress
 {
     private readonly ChannelWriter<WatcherWork> _writer;
     private int _overflowed;
@@ -38,7 +37,7 @@ internal sealed class ChannelProgress : IProgress<Message>
 
     public long Received => Interlocked.Read(ref _received);
 
-    public void Report(Message value)
+    public void Report(DockerEvent value)
     {
         Interlocked.Increment(ref _received);
         if (!_writer.TryWrite(new WatcherWork(value))) MarkOverflow();

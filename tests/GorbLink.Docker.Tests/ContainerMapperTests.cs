@@ -1,6 +1,6 @@
 using System.Net;
-using Docker.DotNet.Models;
 using GorbLink.Core.Containers;
+using GorbLink.Docker.Engine;
 using GorbLink.Docker.Tests.Support;
 using PortBinding = GorbLink.Core.Containers.PortBinding;
 
@@ -92,14 +92,14 @@ public sealed class ContainerMapperTests
     public void Lifecycle_from_booleans_when_status_is_missing(bool running, bool paused, bool restarting, bool dead, string startedAt,
         ContainerLifecycle expected)
     {
-        var state = new State { Running = running, Paused = paused, Restarting = restarting, Dead = dead, StartedAt = startedAt };
+        var state = new InspectState { Running = running, Paused = paused, Restarting = restarting, Dead = dead, StartedAt = startedAt };
         Assert.Equal(expected, ContainerMapper.MapLifecycle(state));
     }
 
     [Fact]
     public void Removing_is_dead()
     {
-        Assert.Equal(ContainerLifecycle.Dead, ContainerMapper.MapLifecycle(new State { Status = "removing", Running = true }));
+        Assert.Equal(ContainerLifecycle.Dead, ContainerMapper.MapLifecycle(new InspectState { Status = "removing", Running = true }));
     }
 
     [Fact]
@@ -124,14 +124,14 @@ public sealed class ContainerMapperTests
     [Fact]
     public void Published_port_edge_cases()
     {
-        var ports = new Dictionary<string, IList<global::Docker.DotNet.Models.PortBinding>>
+        var ports = new Dictionary<string, List<InspectPortBinding>?>
         {
-            ["80/tcp"] = [new() { HostIP = "", HostPort = "8080" }, new() { HostIP = "0.0.0.0", HostPort = "8080" }],
-            ["81/tcp"] = null!,
-            ["82/sctp"] = [new() { HostIP = "127.0.0.1", HostPort = "9082" }],
-            ["83"] = [new() { HostIP = "[::1]", HostPort = "9083" }],
-            ["84/tcp"] = [new() { HostIP = "0.0.0.0", HostPort = "" }],
-            ["bogus/tcp"] = [new() { HostIP = "0.0.0.0", HostPort = "1" }],
+            ["80/tcp"] = [new() { HostIp = "", HostPort = "8080" }, new() { HostIp = "0.0.0.0", HostPort = "8080" }],
+            ["81/tcp"] = null,
+            ["82/sctp"] = [new() { HostIp = "127.0.0.1", HostPort = "9082" }],
+            ["83"] = [new() { HostIp = "[::1]", HostPort = "9083" }],
+            ["84/tcp"] = [new() { HostIp = "0.0.0.0", HostPort = "" }],
+            ["bogus/tcp"] = [new() { HostIp = "0.0.0.0", HostPort = "1" }],
         };
         Assert.Equal(
         [
@@ -144,7 +144,7 @@ public sealed class ContainerMapperTests
     [Fact]
     public void Missing_sections_do_not_throw()
     {
-        var r = ContainerMapper.Map(new ContainerInspectResponse { ID = "abc", Name = "/x" });
+        var r = ContainerMapper.Map(new ContainerInspect { Id = "abc", Name = "/x" });
         Assert.Equal("x", r.Name);
         Assert.Equal(ContainerLifecycle.Dead, r.Lifecycle);
         Assert.Empty(r.Networks);
@@ -157,11 +157,11 @@ public sealed class ContainerMapperTests
 
     private const long StartedNanos = 1_764_120_843_496_986_243;
 
-    private static Message Event(string action, long nanos, string? signal = null)
+    private static DockerEvent Event(string action, long nanos, string? signal = null)
     {
         var attributes = new Dictionary<string, string> { ["name"] = "x" };
         if (signal is not null) attributes["signal"] = signal;
-        return new Message { Type = "container", Action = action, Actor = new Actor { ID = "abc", Attributes = attributes }, TimeNano = nanos };
+        return new DockerEvent { Type = "container", Action = action, Actor = new DockerEventActor { Id = "abc", Attributes = attributes }, TimeNano = nanos };
     }
 
     [Theory]
@@ -231,11 +231,11 @@ public sealed class ContainerMapperTests
     [InlineData("image", "pull", "img", null)]
     public void Which_events_are_relevant(string type, string action, string actorId, string? expected)
     {
-        var evt = new Message
+        var evt = new DockerEvent
         {
             Type = type,
             Action = action,
-            Actor = new Actor { ID = actorId, Attributes = new Dictionary<string, string> { ["container"] = "ctr" } },
+            Actor = new DockerEventActor { Id = actorId, Attributes = new Dictionary<string, string> { ["container"] = "ctr" } },
         };
         Assert.Equal(expected, DockerWatcher.RelevantContainerId(evt));
     }

@@ -73,7 +73,7 @@ public sealed class ContainerScenarioTests(DockerEnvironment env)
         var destination = Published(container);
         await web.WaitForBackendsAsync(watcher, "a destination while running", Backend(destination));
 
-        var stop = env.Connection.Client.Containers.StopContainerAsync(container.Id, new ContainerStopParameters { WaitBeforeKillSeconds = 3 }, Ct);
+        var stop = env.Client.Containers.StopContainerAsync(container.Id, new ContainerStopParameters { WaitBeforeKillSeconds = 3 }, Ct);
         await watcher.WaitForLifecycleAsync(container.Id, ContainerLifecycle.Stopping, TimeSpan.FromSeconds(3));
         // Stopping: still desired, at weight 0, so that open connections finish.
         await web.WaitForBackendsAsync(watcher, "draining while it stops", Backend(destination, 0, draining: true));
@@ -102,7 +102,7 @@ public sealed class ContainerScenarioTests(DockerEnvironment env)
         await web.WaitForBackendsAsync(watcher, "only b once a exited", Backend(staying));
         Assert.DoesNotContain("Stopping/None", watcher.History(a.Id));
         Assert.Equal(["weight 100", "absent"], web.History(watcher, leaving));
-        Assert.Equal(0, (await env.Connection.Client.Containers.InspectContainerAsync(a.Id, Ct)).State!.ExitCode);
+        Assert.Equal(0, (await env.Client.Containers.InspectContainerAsync(a.Id, Ct)).State!.ExitCode);
     }
 
     [Fact]
@@ -117,7 +117,7 @@ public sealed class ContainerScenarioTests(DockerEnvironment env)
         var (killed, staying) = (Published(a), Published(b));
         await web.WaitForBackendsAsync(watcher, "two destinations", Backend(killed), Backend(staying));
 
-        await env.Connection.Client.Containers.KillContainerAsync(a.Id, new ContainerKillParameters { Signal = "KILL" }, Ct);
+        await env.Client.Containers.KillContainerAsync(a.Id, new ContainerKillParameters { Signal = "KILL" }, Ct);
         var record = await watcher.WaitForLifecycleAsync(a.Id, ContainerLifecycle.Exited);
         Assert.Empty(record!.PublishedPorts);
         await web.WaitForBackendsAsync(watcher, "only b after a was killed", Backend(staying));
@@ -165,9 +165,9 @@ public sealed class ContainerScenarioTests(DockerEnvironment env)
         // Exit 1: Docker restarts it (die, then start; no "restart" event). The two may reach the watcher together, so
         // the store need not show it down in between; it must end equal to the new run.
         Assert.Equal(0, (await container.ExecAsync(["touch", "/tmp/fail"], Ct)).ExitCode);
-        var inspect = await InspectUntilAsync(container.Id, i => i is { RestartCount: 1, State.Running: true } && i.NetworkSettings?.Ports?.Count > 0,
+        await InspectUntilAsync(container.Id, i => i is { RestartCount: 1, State.Running: true } && i.NetworkSettings?.Ports?.Count > 0,
             "the engine to restart it once");
-        var again = ContainerMapper.Map(inspect);
+        var again = ContainerMapper.Map((await env.Connection.Client.InspectContainerAsync(container.Id, Ct))!);
         await watcher.WaitForAsync(container.Id, r => Equals(r, again), "the store to show the new run");
         Assert.Equal(ContainerLifecycle.Running, again.Lifecycle);
 
@@ -242,7 +242,7 @@ public sealed class ContainerScenarioTests(DockerEnvironment env)
         await web.WaitForBackendsAsync(watcher, "a destination on the network after connect", Backend(onNetwork));
         Assert.False(NetworkError());
 
-        await env.Connection.Client.Networks.DisconnectNetworkAsync(network.Name, new NetworkDisconnectParameters { Container = container.Id }, Ct);
+        await env.Client.Networks.DisconnectNetworkAsync(network.Name, new NetworkDisconnectParameters { Container = container.Id }, Ct);
         var disconnected = await watcher.WaitForAsync(container.Id, r => r?.Networks.All(n => n.Name != networkName) == true, $"{networkName} gone");
         Assert.Equal("bridge", Assert.Single(disconnected!.Networks).Name);
         Assert.Equal(ContainerLifecycle.Running, disconnected.Lifecycle);
@@ -262,7 +262,7 @@ public sealed class ContainerScenarioTests(DockerEnvironment env)
         await watcher.WaitForLifecycleAsync(container.Id, ContainerLifecycle.Running);
 
         var newName = env.Name("renamed");
-        await env.Connection.Client.Containers.RenameContainerAsync(container.Id, new ContainerRenameParameters { NewName = newName }, Ct);
+        await env.Client.Containers.RenameContainerAsync(container.Id, new ContainerRenameParameters { NewName = newName }, Ct);
         var record = await watcher.WaitForAsync(container.Id, r => r?.Name == newName, $"name {newName}");
         Assert.Equal(ContainerLifecycle.Running, record!.Lifecycle);
     }
@@ -286,7 +286,7 @@ public sealed class ContainerScenarioTests(DockerEnvironment env)
         var deadline = DateTime.UtcNow + WatcherHarness.DefaultTimeout;
         while (true)
         {
-            var inspect = await env.Connection.Client.Containers.InspectContainerAsync(id, Ct);
+            var inspect = await env.Client.Containers.InspectContainerAsync(id, Ct);
             if (condition(inspect)) return inspect;
             if (DateTime.UtcNow > deadline)
                 Assert.Fail($"Timed out waiting for {what}: {inspect.State?.Status}, restarts {inspect.RestartCount}");

@@ -30,7 +30,7 @@ public sealed class DesiredStateScenarioTests(DockerEnvironment env)
         Assert.Equal(web.Name, desired.ServiceInfo[web.Key].Name);
         Assert.DoesNotContain(desired.Errors, e => e.Message.Contains(env.Name("desired-")));
 
-        var stop = env.Connection.Client.Containers.StopContainerAsync(a.Id, new ContainerStopParameters { WaitBeforeKillSeconds = 5 }, Ct);
+        var stop = env.Client.Containers.StopContainerAsync(a.Id, new ContainerStopParameters { WaitBeforeKillSeconds = 5 }, Ct);
         await watcher.WaitUntilAsync(() => Desired(watcher).IsDraining(web.Key, Published(a)), "a draining while it stops");
         await stop;
         await web.WaitForBackendsAsync(watcher, "a gone after it exited", Backend(Published(b)));

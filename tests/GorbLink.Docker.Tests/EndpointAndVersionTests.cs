@@ -131,8 +131,8 @@ public sealed class DockerApiVersionTests
             Assert.Equal(c.EngineApiVersion < DockerApiVersions.Maximum ? c.EngineApiVersion : DockerApiVersions.Maximum, c.ApiVersion);
             Assert.False(string.IsNullOrEmpty(c.EngineVersion));
             // The pinned client really speaks that version (an unsupported one would get HTTP 400).
-            var version = await c.Client.System.GetVersionAsync(TestContext.Current.CancellationToken);
-            Assert.Equal(c.EngineApiVersion.ToString(2), version.APIVersion);
+            var version = await c.Client.GetVersionAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(c.EngineApiVersion.ToString(2), version.ApiVersion);
         }
         finally
         {

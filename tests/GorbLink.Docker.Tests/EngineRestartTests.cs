@@ -131,15 +131,15 @@ public sealed class EngineRestartTests(DockerEnvironment env)
         var survivorRecord = await watcher.WaitForAsync(survivor.Id, r => r is { Lifecycle: ContainerLifecycle.Running, PublishedPorts.Length: > 0 },
             "survivor running with its port again", TimeSpan.FromSeconds(30));
         await watcher.WaitForLifecycleAsync(casualty.Id, ContainerLifecycle.Exited);
-        var inspect = await env.Connection.Client.Containers.InspectContainerAsync(survivor.Id, Ct);
-        var inspectCasualty = await env.Connection.Client.Containers.InspectContainerAsync(casualty.Id, Ct);
+        var inspect = (await env.Connection.Client.InspectContainerAsync(survivor.Id, Ct))!;
+        var inspectCasualty = (await env.Connection.Client.InspectContainerAsync(casualty.Id, Ct))!;
         Assert.Equal(ContainerMapper.Map(inspect), watcher.Get(survivor.Id));
-        Assert.Equal(inspect.NetworkSettings!.Networks!["bridge"].IPAddress, survivorRecord!.Networks.Single().IPv4Address?.ToString());
+        Assert.Equal(inspect.NetworkSettings!.Networks!["bridge"]!.IPAddress, survivorRecord!.Networks.Single().IPv4Address?.ToString());
         Assert.Equal(watcher.Watcher.Status.EngineVersion, env.Connection.EngineVersion);
         Assert.NotNull(watcher.Watcher.Status.LastError);
 
         // And so does the desired state: the survivor on the port the restarted engine gave it, the casualty gone.
-        var port = inspect.NetworkSettings.Ports!["8080/tcp"].First(b => b.HostIP is "0.0.0.0" or "").HostPort;
+        var port = inspect.NetworkSettings.Ports!["8080/tcp"]!.First(b => b.HostIp is "0.0.0.0" or "").HostPort!;
         var desired = await web.WaitForBackendsAsync(watcher, "only the survivor after the restart",
             Backend(Published(ushort.Parse(port, System.Globalization.CultureInfo.InvariantCulture))));
         var fromEngine = Desired([ContainerMapper.Map(inspect), ContainerMapper.Map(inspectCasualty)]);

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Threading.Channels;
-using Docker.DotNet.Models;
+using GorbLink.Docker.Engine;
 using GorbLink.Core.Containers;
 using GorbLink.Docker.Tests.Support;
 using Microsoft.Extensions.Logging;
@@ -56,7 +56,7 @@ public sealed class FakeEngineTests
         Assert.StartsWith("/v1.45/events?", events, StringComparison.Ordinal);
         Assert.Contains("since=", events, StringComparison.Ordinal);
         var filters = Uri.UnescapeDataString(events);
-        Assert.Contains("\"type\":{\"container\":true,\"network\":true}", filters, StringComparison.Ordinal);
+        Assert.Contains("filters={\"type\":[\"container\",\"network\"]}", filters, StringComparison.Ordinal);
         Assert.DoesNotContain("label", filters, StringComparison.Ordinal);
 
         await cts.CancelAsync();
@@ -182,11 +182,11 @@ public sealed class FakeEngineTests
     {
         var channel = Channel.CreateBounded<WatcherWork>(new BoundedChannelOptions(16) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         var progress = new ChannelProgress(channel.Writer);
-        var evt = new Message { Type = "container", Action = "start", Actor = new Actor { ID = Id } };
+        var evt = new DockerEvent { Type = "container", Action = "start", Actor = new DockerEventActor { Id = Id } };
 
         for (var i = 0; i < 16; i++) progress.Report(evt);
         Assert.False(progress.TakeOverflow());
-        // Full: Report returns at once (the library's reading loop must not stall) and remembers the loss.
+        // Full: Report returns at once (the stream's reading loop must not stall) and remembers the loss.
         var report = Task.Run(() => progress.Report(evt), Ct);
         Assert.Same(report, await Task.WhenAny(report, Task.Delay(TimeSpan.FromSeconds(5), Ct)));
         progress.Report(evt);

@@ -16,7 +16,7 @@ public sealed class StartupTests(DockerEnvironment env)
         await running.StartAsync(Ct);
         await using var exited = TestContainers.Busybox(env, "pre-exited", "sh", "-c", "exit 3").Build();
         await exited.StartAsync(Ct);
-        var client = env.Connection.Client;
+        var client = env.Client;
         var created = await client.Containers.CreateContainerAsync(new CreateContainerParameters
         {
             Image = DockerEnvironment.Image,
@@ -109,7 +109,7 @@ public sealed class StartupTests(DockerEnvironment env)
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (DateTime.UtcNow < deadline)
         {
-            var inspect = await env.Connection.Client.Containers.InspectContainerAsync(id, Ct);
+            var inspect = await env.Client.Containers.InspectContainerAsync(id, Ct);
             if (inspect.State?.Status == "exited") return;
             await Task.Delay(100, Ct);
         }

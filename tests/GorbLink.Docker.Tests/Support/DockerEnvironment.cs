@@ -33,9 +33,16 @@ public sealed class DockerEnvironment : IAsyncLifetime
     public Uri Endpoint { get; } = DockerEndpoint.Resolve(null);
     public string? UnavailableReason { get; private set; }
     private DockerConnection? _connection;
+    private global::Docker.DotNet.DockerClient? _client;
 
-    /// <summary>A negotiated client for test-side operations the Testcontainers API lacks (rename, disconnect, kill...).</summary>
+    /// <summary>GorbLink's own negotiated connection to the engine.</summary>
     public DockerConnection Connection => _connection ?? throw new InvalidOperationException(UnavailableReason);
+
+    /// <summary>
+    /// Docker.DotNet.Enhanced (Testcontainers' client), pinned to the negotiated version, for test-side operations the
+    /// Testcontainers API lacks (rename, disconnect, kill, inspect of exit codes...). Production does not use it.
+    /// </summary>
+    public global::Docker.DotNet.DockerClient Client => _client ?? throw new InvalidOperationException(UnavailableReason);
 
     public async ValueTask InitializeAsync()
     {
@@ -45,13 +52,16 @@ public sealed class DockerEnvironment : IAsyncLifetime
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             _connection = await new DockerConnector(NullLogger<DockerConnector>.Instance) { RequestTimeout = TimeSpan.FromSeconds(5) }
                 .ConnectAsync(Endpoint, cts.Token);
-            await _connection.Client.Images.InspectImageAsync(Image, cts.Token);
+            _client = new global::Docker.DotNet.DockerClientBuilder().WithEndpoint(Endpoint).WithApiVersion(_connection.ApiVersion).Build();
+            await _client.Images.InspectImageAsync(Image, cts.Token);
         }
         catch (Exception ex) when (ex is GorbLinkDockerException or global::Docker.DotNet.DockerApiException or OperationCanceledException)
         {
             UnavailableReason = ex is global::Docker.DotNet.DockerImageNotFoundException or global::Docker.DotNet.DockerApiException { StatusCode: System.Net.HttpStatusCode.NotFound }
                 ? $"the local test image {Image} is missing (run tests/setup): {ex.Message}"
                 : $"no Docker Engine at {Endpoint} (run tests/setup): {ex.Message}";
+            _client?.Dispose();
+            _client = null;
             _connection?.Dispose();
             _connection = null;
             return;
@@ -72,6 +82,7 @@ public sealed class DockerEnvironment : IAsyncLifetime
             // Best effort: the next run removes leftovers.
         }
 
+        _client?.Dispose();
         _connection.Dispose();
     }
 
@@ -92,7 +103,7 @@ public sealed class DockerEnvironment : IAsyncLifetime
 
     private async Task RemoveAsync(TimeSpan olderThan, bool ownRunOnly)
     {
-        var client = Connection.Client;
+        var client = Client;
         var label = ownRunOnly ? $"{TestLabel}={RunId}" : TestLabel;
         var filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [label] = true } };
         var cutoff = DateTime.UtcNow - olderThan;

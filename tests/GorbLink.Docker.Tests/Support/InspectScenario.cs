@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Docker.DotNet.Models;
+using GorbLink.Docker.Engine;
 using GorbLink.Core.Containers;
 using GorbLink.Core.Labels;
 using GorbLink.Core.Tests.Labels;
@@ -31,7 +32,7 @@ internal sealed partial class InspectScenario
     public string Name { get; }
     public string Directory { get; }
     public LabelOptions Options { get; private init; } = LabelScenario.DefaultOptions;
-    public IReadOnlyList<ContainerInspectResponse> Inspects { get; private init; } = [];
+    public IReadOnlyList<ContainerInspect> Inspects { get; private init; } = [];
 
     public static string AssetRoot => Path.Combine(AppContext.BaseDirectory, "testassets", "inspect-scenarios");
 
@@ -48,14 +49,14 @@ internal sealed partial class InspectScenario
         var dir = Path.Combine(AssetRoot, name);
         var optionsFile = Path.Combine(dir, "options.json");
         var containers = ReadJson(Path.Combine(dir, "containers.json")).AsArray();
-        var inspects = new List<ContainerInspectResponse>();
+        var inspects = new List<ContainerInspect>();
         foreach (var node in containers)
         {
             var o = node!.AsObject();
             var where = $"{name}/containers.json[{inspects.Count}] ({(string?)o["Name"]})";
             CheckShape(o, where);
-            // Exactly as production reads the engine's answer: Docker.DotNet's own serializer.
-            inspects.Add(RecordedJson.Deserialize<ContainerInspectResponse>(o.ToJsonString()));
+            // Exactly as production reads the engine's answer.
+            inspects.Add(RecordedJson.InspectJson(o.ToJsonString()));
         }
         return new InspectScenario(name, dir)
         {
@@ -156,7 +157,10 @@ internal sealed partial class InspectScenario
             throw new InvalidDataException($"{where}: State.Health without Config.Healthcheck");
     }
 
-    /// <summary>Every key must be the JSON name of a property of <paramref name="type"/> (Docker.DotNet's model of the API).</summary>
+    /// <summary>
+    /// Every key must be the JSON name of a property of <paramref name="type"/>: Docker.DotNet.Enhanced's model of the
+    /// whole API, generated from the engine's swagger (GorbLink's own model has only the fields it reads).
+    /// </summary>
     private static void CheckFields(JsonNode? node, Type type, string where)
     {
         if (node is null) return;

@@ -1,0 +1,237 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace GorbLink.Docker.Engine;
+
+/// <summary>
+/// The five Docker Engine API calls the watcher makes (version, info, list, inspect, events) over HttpClient, on a
+/// unix socket or TCP. Requests carry <c>/v{api}/</c> when an API version is pinned. No work in the constructor:
+/// <see cref="Create"/> builds the handler, the first request connects.
+/// </summary>
+public sealed class DockerEngineClient : IDisposable
+{
+    // The events API writes one JSON document per line (API < 1.52 and the default content type after it). Since
+    // API 1.52 a client may ask for json-seq, whose records start with RS; we never ask, but tolerate it.
+    private const char RecordSeparator = '\u001e';
+
+    private readonly HttpClient _http;
+    private readonly string _prefix;
+
+    private DockerEngineClient(HttpClient http, Uri endpoint, Version? apiVersion, TimeSpan requestTimeout)
+    {
+        _http = http;
+        Endpoint = endpoint;
+        ApiVersion = apiVersion;
+        RequestTimeout = requestTimeout;
+        _prefix = apiVersion is null ? "" : "/v" + apiVersion.ToString(2);
+    }
+
+    public Uri Endpoint { get; }
+
+    /// <summary>The version every request is pinned to; null for unversioned requests (the negotiation probe).</summary>
+    public Version? ApiVersion { get; }
+
+    /// <summary>Timeout of each ordinary request, body included; the event stream has none.</summary>
+    public TimeSpan RequestTimeout { get; }
+
+    /// <summary>A client for <paramref name="endpoint"/> (unix://, tcp://, http://, https://).</summary>
+    /// <exception cref="ArgumentException">A scheme this platform cannot reach (npipe://).</exception>
+    public static DockerEngineClient Create(Uri endpoint, Version? apiVersion, TimeSpan requestTimeout)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        var handler = new SocketsHttpHandler
+        {
+            UseProxy = false, // a proxy from the environment must never see the engine's API
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+        };
+        Uri baseAddress;
+        switch (endpoint.Scheme)
+        {
+            case "unix":
+                var socketPath = endpoint.AbsolutePath;
+                handler.ConnectCallback = (_, cancellationToken) => ConnectUnixAsync(socketPath, cancellationToken);
+                // The Host header is required by HTTP/1.1 and ignored by the engine on its socket.
+                baseAddress = new Uri("http://docker.sock/");
+                break;
+            case "tcp":
+                // Docker's own default for tcp:// without a port (2376 is the TLS port, which tcp:// does not mean here).
+                baseAddress = new UriBuilder("http", endpoint.Host, endpoint.Port > 0 ? endpoint.Port : 2375).Uri;
+                break;
+            case "http" or "https":
+                baseAddress = new UriBuilder(endpoint.Scheme, endpoint.Host, endpoint.Port).Uri;
+                break;
+            default:
+                handler.Dispose();
+                throw new ArgumentException($"Docker endpoint {endpoint}: scheme '{endpoint.Scheme}' cannot be used on this platform.", nameof(endpoint));
+        }
+
+        var http = new HttpClient(handler, disposeHandler: true)
+        {
+            BaseAddress = baseAddress,
+            Timeout = Timeout.InfiniteTimeSpan, // per request instead: the event stream must not time out
+        };
+        http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("GorbLink", null));
+        return new DockerEngineClient(http, endpoint, apiVersion, requestTimeout);
+    }
+
+    /// <summary><c>GET /version</c>.</summary>
+    public Task<DockerVersion> GetVersionAsync(CancellationToken cancellationToken) =>
+        GetAsync("/version", DockerJsonContext.Default.DockerVersion, "read the engine version", cancellationToken)!;
+
+    /// <summary><c>GET /info</c>.</summary>
+    public Task<DockerSystemInfo> GetSystemInfoAsync(CancellationToken cancellationToken) =>
+        GetAsync("/info", DockerJsonContext.Default.DockerSystemInfo, "read the engine info", cancellationToken)!;
+
+    /// <summary><c>GET /containers/json?all=1</c>: every container, stopped ones included.</summary>
+    public Task<List<ContainerSummary>> ListContainersAsync(CancellationToken cancellationToken) =>
+        GetAsync("/containers/json?all=1", DockerJsonContext.Default.ListContainerSummary, "list containers", cancellationToken)!;
+
+    /// <summary><c>GET /containers/{id}/json</c>; null when the engine has no such container (404).</summary>
+    public async Task<ContainerInspect?> InspectContainerAsync(string id, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        try
+        {
+            return await GetAsync($"/containers/{Uri.EscapeDataString(id)}/json", DockerJsonContext.Default.ContainerInspect,
+                $"inspect container {id}", cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerEngineApiException ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// <c>GET /events?since=…&amp;filters={"type":[…]}</c>, calling <paramref name="onEvent"/> for each message in the
+    /// order the engine sent them, on the reading task. Returns when the engine ends the stream; throws on a broken
+    /// connection or a message that is not JSON.
+    /// </summary>
+    public async Task MonitorEventsAsync(string? since, IReadOnlyList<string> types, Action<DockerEvent> onEvent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(types);
+        ArgumentNullException.ThrowIfNull(onEvent);
+        var query = new StringBuilder("/events?");
+        if (since is not null) query.Append("since=").Append(Uri.EscapeDataString(since)).Append('&');
+        query.Append("filters=").Append(Uri.EscapeDataString(TypeFilter(types)));
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, _prefix + query);
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, "watch events", cancellationToken).ConfigureAwait(false);
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        using var reader = new StreamReader(body, Encoding.UTF8, detectEncodingFromByteOrderMarks: false);
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+        {
+            var json = line.AsSpan().Trim().TrimStart(RecordSeparator);
+            if (json.IsEmpty) continue;
+            var message = JsonSerializer.Deserialize(json, DockerJsonContext.Default.DockerEvent)
+                          ?? throw new JsonException("The event stream sent a JSON null.");
+            onEvent(message);
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    /// <summary>The filters JSON, <c>map[string][]string</c>: <c>{"type":["container","network"]}</c>.</summary>
+    internal static string TypeFilter(IReadOnlyList<string> types)
+    {
+        var text = new StringBuilder("{\"type\":[");
+        for (var i = 0; i < types.Count; i++)
+        {
+            if (i > 0) text.Append(',');
+            text.Append('"').Append(JsonEncodedText.Encode(types[i]).Value).Append('"');
+        }
+
+        return text.Append("]}").ToString();
+    }
+
+    private async Task<T?> GetAsync<T>(string path, JsonTypeInfo<T> typeInfo, string operation, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(RequestTimeout);
+        using var request = new HttpRequestMessage(HttpMethod.Get, _prefix + path);
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, operation, timeout.Token).ConfigureAwait(false);
+        await using var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+        return await JsonSerializer.DeserializeAsync(body, typeInfo, timeout.Token).ConfigureAwait(false)
+               ?? throw new JsonException($"Docker Engine answered JSON null to {operation}.");
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, string operation,
+        CancellationToken cancellationToken)
+    {
+        var response = await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
+        if (response.IsSuccessStatusCode) return response;
+        using (response)
+        {
+            string body;
+            try
+            {
+                body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException)
+            {
+                body = "";
+            }
+
+            throw new DockerEngineApiException(operation, response.StatusCode, ErrorMessage(body));
+        }
+    }
+
+    /// <summary>The engine's <c>{"message": …}</c>, else the body as it came (a proxy's HTML, say), shortened.</summary>
+    internal static string ErrorMessage(string body)
+    {
+        var trimmed = body.Trim();
+        if (trimmed.StartsWith('{'))
+        {
+            try
+            {
+                if (JsonSerializer.Deserialize(trimmed, DockerJsonContext.Default.DockerErrorResponse)?.Message is { Length: > 0 } message) return message;
+            }
+            catch (JsonException)
+            {
+                // not Docker's error shape: fall through to the raw body
+            }
+        }
+
+        return trimmed.Length <= 200 ? trimmed : string.Concat(trimmed.AsSpan(0, 200), "…");
+    }
+
+    private static async ValueTask<Stream> ConnectUnixAsync(string socketPath, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+}
+
+/// <summary>The engine answered a request with an HTTP error.</summary>
+public sealed class DockerEngineApiException : Exception
+{
+    public DockerEngineApiException(string operation, HttpStatusCode statusCode, string engineMessage)
+        : base(string.Create(CultureInfo.InvariantCulture,
+            $"Docker Engine refused to {operation}: HTTP {(int)statusCode}{(engineMessage.Length > 0 ? ": " + engineMessage : "")}"))
+    {
+        Operation = operation;
+        StatusCode = statusCode;
+        EngineMessage = engineMessage;
+    }
+
+    public string Operation { get; }
+    public HttpStatusCode StatusCode { get; }
+    /// <summary>The engine's own words (<c>message</c> of its error body).</summary>
+    public string EngineMessage { get; }
+}

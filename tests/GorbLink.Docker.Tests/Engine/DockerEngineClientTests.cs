@@ -1,0 +1,135 @@
+using System.Net;
+using System.Text.Json;
+using GorbLink.Docker.Engine;
+using GorbLink.Docker.Tests.Support;
+
+namespace GorbLink.Docker.Tests.Engine;
+
+/// <summary>GorbLink's own Engine API client: against the real engine (unix socket) and the scripted one (TCP).</summary>
+public sealed class DockerEngineClientTests(DockerEnvironment env)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Lists_and_inspects_a_real_container_with_the_fields_the_mapper_reads()
+    {
+        env.RequireDocker();
+        await using var container = TestContainers.Busybox(env, "client-inspect").WithPortBinding(8080, true).Build();
+        await container.StartAsync(Ct);
+        var client = env.Connection.Client;
+
+        var listed = await client.ListContainersAsync(Ct);
+        Assert.Contains(listed, c => c.Id == container.Id);
+
+        var inspect = await client.InspectContainerAsync(container.Id, Ct);
+        Assert.NotNull(inspect);
+        Assert.Equal(container.Id, inspect.Id);
+        Assert.Equal("/" + container.Name.TrimStart('/'), inspect.Name);
+        Assert.Equal("running", inspect.State?.Status);
+        Assert.True(inspect.State!.Running);
+        Assert.Equal(DockerEnvironment.Image, inspect.Config?.Image);
+        Assert.Equal(env.RunId, inspect.Config!.Labels![DockerEnvironment.TestLabel]);
+        Assert.Contains("8080/tcp", inspect.Config.ExposedPorts!.Keys);
+        var binding = Assert.Single(inspect.NetworkSettings!.Ports!["8080/tcp"]!, b => b.HostIp is "0.0.0.0" or "");
+        Assert.Equal(container.GetMappedPublicPort(8080).ToString(System.Globalization.CultureInfo.InvariantCulture), binding.HostPort);
+        Assert.True(IPAddress.TryParse(inspect.NetworkSettings.Networks!["bridge"]!.IPAddress, out _));
+        Assert.Equal("bridge", ContainerMapper.NormalizeNetworkMode(inspect.HostConfig?.NetworkMode));
+        // What the test side's Docker.DotNet reads from the same answer.
+        var reference = await env.Client.Containers.InspectContainerAsync(container.Id, Ct);
+        Assert.Equal(reference.State!.StartedAt, inspect.State.StartedAt);
+        Assert.Equal(new DateTimeOffset(reference.Created.ToUniversalTime()), ContainerMapper.Map(inspect).Created);
+    }
+
+    [Fact]
+    public async Task Inspect_of_a_container_the_engine_does_not_have_is_null()
+    {
+        env.RequireDocker();
+        Assert.Null(await env.Connection.Client.InspectContainerAsync(new string('0', 64), Ct));
+    }
+
+    [Fact]
+    public async Task An_engine_error_carries_the_engines_own_message_and_the_operation()
+    {
+        env.RequireDocker();
+        // A version the engine does not speak: it answers 400 with its reason.
+        using var client = DockerEngineClient.Create(env.Endpoint, new Version(1, 99), TimeSpan.FromSeconds(10));
+        var ex = await Assert.ThrowsAsync<DockerEngineApiException>(() => client.ListContainersAsync(Ct));
+        Assert.Equal(HttpStatusCode.BadRequest, ex.StatusCode);
+        Assert.Contains("1.99", ex.EngineMessage, StringComparison.Ordinal);
+        Assert.StartsWith("Docker Engine refused to list containers: HTTP 400: ", ex.Message, StringComparison.Ordinal);
+        TestContext.Current.TestOutputHelper?.WriteLine(ex.Message);
+    }
+
+    [Fact]
+    public async Task Reads_the_real_engines_version_and_clock_unversioned_and_pinned()
+    {
+        env.RequireDocker();
+        using var probe = DockerEngineClient.Create(env.Endpoint, null, TimeSpan.FromSeconds(10));
+        var version = await probe.GetVersionAsync(Ct);
+        Assert.Equal(env.Connection.EngineApiVersion.ToString(2), version.ApiVersion);
+        Assert.False(string.IsNullOrEmpty(version.MinApiVersion));
+        var info = await env.Connection.Client.GetSystemInfoAsync(Ct);
+        Assert.NotNull(DockerTime.ParseUnixNanos(info.SystemTime));
+    }
+
+    [Fact]
+    public async Task Event_stream_messages_arrive_in_order_blank_lines_and_json_seq_separators_skipped_and_the_end_returns()
+    {
+        await using var engine = new FakeDockerEngine();
+        engine.EventsForStream = _ =>
+        [
+            """{"Type":"container","Action":"start","Actor":{"ID":"a","Attributes":{"name":"x"}},"scope":"local","time":1,"timeNano":1000000001}""",
+            "",
+            "\u001e" + """{"Type":"network","Action":"connect","Actor":{"ID":"n","Attributes":{"container":"a"}},"time":2,"timeNano":2000000002}""",
+            // Fields removed in API 1.52 (status, id, from) are ignored when an older engine still sends them.
+            """{"status":"die","id":"a","from":"img","Type":"container","Action":"die","Actor":{"ID":"a"},"time":3,"timeNano":3000000003}""",
+        ];
+        using var client = DockerEngineClient.Create(engine.Endpoint, new Version(1, 45), TimeSpan.FromSeconds(10));
+        var received = new List<DockerEvent>();
+        await client.MonitorEventsAsync("1.5", ["container", "network"], received.Add, Ct).WaitAsync(TimeSpan.FromSeconds(10), Ct);
+
+        Assert.Equal(["start", "connect", "die"], received.Select(e => e.Action));
+        Assert.Equal("a", received[1].Actor!.Attributes!["container"]);
+        Assert.Equal([1_000_000_001L, 2_000_000_002L, 3_000_000_003L], received.Select(e => e.TimeNano));
+        var request = Uri.UnescapeDataString(engine.Requests.Single(r => r.Contains("/events", StringComparison.Ordinal)));
+        Assert.Equal("/v1.45/events?since=1.5&filters={\"type\":[\"container\",\"network\"]}", request);
+    }
+
+    [Fact]
+    public async Task A_message_that_is_not_json_fails_the_stream()
+    {
+        await using var engine = new FakeDockerEngine();
+        engine.EventsForStream = _ => ["""{"Type":"container","Action":"start","Actor":{"ID":"a"}}""", "<html>proxy error</html>"];
+        using var client = DockerEngineClient.Create(engine.Endpoint, null, TimeSpan.FromSeconds(10));
+        var received = new List<DockerEvent>();
+        await Assert.ThrowsAnyAsync<JsonException>(() => client.MonitorEventsAsync(null, ["container"], received.Add, Ct));
+        Assert.Single(received);
+    }
+
+    [Theory]
+    [InlineData("""{"message":"No such container: abc"}""", "No such container: abc")]
+    [InlineData("""  {"message":"client version 1.99 is too new"}\n""", "client version 1.99 is too new")]
+    [InlineData("""{"error":"other shape"}""", """{"error":"other shape"}""")]
+    [InlineData("<html><body>502 Bad Gateway</body></html>", "<html><body>502 Bad Gateway</body></html>")]
+    [InlineData("{not json", "{not json")]
+    [InlineData("", "")]
+    public void Error_message_is_the_engines_message_else_the_body(string body, string expected)
+    {
+        Assert.Equal(expected, DockerEngineClient.ErrorMessage(body.Replace("\\n", "\n", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void A_long_foreign_error_body_is_shortened()
+    {
+        var message = DockerEngineClient.ErrorMessage(new string('x', 5000));
+        Assert.Equal(201, message.Length);
+        Assert.EndsWith("…", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_named_pipe_endpoint_is_refused_naming_it()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => DockerEngineClient.Create(new Uri("npipe:////./pipe/docker_engine"), null, TimeSpan.FromSeconds(1)));
+        Assert.Contains("npipe", ex.Message, StringComparison.Ordinal);
+    }
+}
