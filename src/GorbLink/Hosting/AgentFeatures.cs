@@ -86,6 +86,7 @@ internal static partial class AgentFeatures
     public static void AddTo(IServiceCollection services, Prepared prepared, DateTimeOffset startedAt)
     {
         if (prepared.Vips is { } vips) services.AddSingleton(vips);
+        services.AddSingleton(_ => MemoryTrimmer.ForThisProcess(TimeProvider.System));
         if (prepared.MetricsEndpoint is not { } endpoint) return;
         services.AddSingleton<IAgentProbe>(sp => new AgentProbe(
             sp.GetRequiredService<DockerWatcher>(), sp.GetRequiredService<ReconcileLoop>(), sp.GetRequiredService<OwnershipStore>(),
@@ -93,13 +94,13 @@ internal static partial class AgentFeatures
         services.AddSingleton<PassDurations>();
         services.AddSingleton<AgentMetrics>();
         services.AddHostedService(sp => new MetricsHostedService(endpoint, sp.GetRequiredService<AgentMetrics>(),
-            sp.GetRequiredService<IAgentProbe>(), sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<IAgentProbe>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<MemoryTrimmer>().AfterScrape));
     }
 
     /// <summary>Hooks the memory trimmer, the VIP manager and the metrics' duration histogram onto every reconcile pass.</summary>
     public static ReconcileLoop Observe(ReconcileLoop loop, IServiceProvider services)
     {
-        loop.AddObserver(MemoryTrimmer.ForThisProcess(TimeProvider.System));
+        loop.AddObserver(services.GetService<MemoryTrimmer>() ?? MemoryTrimmer.ForThisProcess(TimeProvider.System));
         if (services.GetService<VipManager>() is { } vips) loop.AddObserver(vips);
         if (services.GetService<PassDurations>() is { } durations) loop.AddObserver(durations);
         return loop;

@@ -31,8 +31,9 @@ internal sealed partial class MetricsServer : IAsyncDisposable
     public Uri Address { get; }
 
     /// <exception cref="MetricsListenException">The address cannot be bound (in use, not on this host, no permission).</exception>
+    /// <param name="afterScrape">Called after each <c>/metrics</c> answer with the bytes this process allocated meanwhile.</param>
     public static async Task<MetricsServer> StartAsync(IPEndPoint endpoint, AgentMetrics metrics, IAgentProbe probe, ILoggerFactory loggerFactory,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, Action<long>? afterScrape = null)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "gorblink", Args = [] });
         builder.Services.AddLogging();
@@ -46,7 +47,7 @@ internal sealed partial class MetricsServer : IAsyncDisposable
             kestrel.Listen(endpoint);
         });
         var app = builder.Build();
-        app.Run(context => HandleAsync(context, metrics, probe));
+        app.Run(context => HandleAsync(context, metrics, probe, afterScrape));
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -66,7 +67,7 @@ internal sealed partial class MetricsServer : IAsyncDisposable
         return new MetricsServer(app, address);
     }
 
-    private static async Task HandleAsync(HttpContext context, AgentMetrics metrics, IAgentProbe probe)
+    private static async Task HandleAsync(HttpContext context, AgentMetrics metrics, IAgentProbe probe, Action<long>? afterScrape)
     {
         var request = context.Request;
         var response = context.Response;
@@ -81,9 +82,12 @@ internal sealed partial class MetricsServer : IAsyncDisposable
         {
             case "/metrics":
             {
+                var allocatedBefore = GC.GetTotalAllocatedBytes();
                 var text = await metrics.RenderTextAsync(context.RequestAborted).ConfigureAwait(false);
                 response.ContentType = PrometheusText.ContentType;
                 await text.WriteToAsync(response.BodyWriter, context.RequestAborted).ConfigureAwait(false);
+                await response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                afterScrape?.Invoke(GC.GetTotalAllocatedBytes() - allocatedBefore);
                 return;
             }
             case "/healthz":
@@ -163,14 +167,15 @@ internal sealed partial class MetricsServer : IAsyncDisposable
 internal sealed class MetricsListenException(string message, Exception inner) : Exception(message, inner);
 
 /// <summary>Starts the metrics server with the host (before the agent itself, so a bad address stops everything) and stops it after.</summary>
-internal sealed class MetricsHostedService(IPEndPoint endpoint, AgentMetrics metrics, IAgentProbe probe, ILoggerFactory loggerFactory) : IHostedService
+internal sealed class MetricsHostedService(IPEndPoint endpoint, AgentMetrics metrics, IAgentProbe probe, ILoggerFactory loggerFactory,
+    Action<long>? afterScrape = null) : IHostedService
 {
     private MetricsServer? _server;
 
     public MetricsServer? Server => _server;
 
     public async Task StartAsync(CancellationToken cancellationToken) =>
-        _server = await MetricsServer.StartAsync(endpoint, metrics, probe, loggerFactory, cancellationToken).ConfigureAwait(false);
+        _server = await MetricsServer.StartAsync(endpoint, metrics, probe, loggerFactory, cancellationToken, afterScrape).ConfigureAwait(false);
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -49,6 +49,34 @@ public class MemoryTrimmerTests
     }
 
     [Fact]
+    public async Task TrimsAfterAScrapeThatAllocatedMuchAtMostEveryTenSeconds()
+    {
+        var clock = new Clock();
+        var trims = 0;
+        var trimmer = new MemoryTrimmer(clock, () => 0, () => trims++);
+        var token = TestContext.Current.CancellationToken;
+        await trimmer.OnPassAsync(DesiredState.Empty, new ReconcileResult { Plan = new IpvsPlan([]) }, token); // the first pass's trim
+        trims = 0;
+
+        trimmer.AfterScrape(MemoryTrimmer.ScrapeSlack - 1); // a small scrape: nothing
+        Assert.Equal(0, trims);
+        // A big one right after the first pass's trim: trimmed (scrapes are limited by their own trims only).
+        trimmer.AfterScrape(MemoryTrimmer.ScrapeSlack);
+        Assert.Equal(1, trims);
+        clock.Now += TimeSpan.FromSeconds(9);
+        trimmer.AfterScrape(100L << 20); // a scraper polling fast: not again within 10 s
+        Assert.Equal(1, trims);
+        clock.Now += TimeSpan.FromSeconds(1);
+        trimmer.AfterScrape(MemoryTrimmer.ScrapeSlack);
+        Assert.Equal(2, trims);
+
+        // A scrape's trim counts for the passes' minute too (one clock for both).
+        clock.Now += TimeSpan.FromSeconds(30);
+        await trimmer.OnPassAsync(DesiredState.Empty, new ReconcileResult { Plan = new IpvsPlan([]) }, token);
+        Assert.Equal(2, trims);
+    }
+
+    [Fact]
     public async Task TheProcessTrimmerRunsAFullCollection()
     {
         var trimmer = MemoryTrimmer.ForThisProcess(TimeProvider.System);

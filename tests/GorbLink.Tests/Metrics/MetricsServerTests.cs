@@ -16,11 +16,27 @@ public sealed class MetricsServerTests : IAsyncDisposable
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
+    private readonly System.Collections.Concurrent.ConcurrentQueue<long> _scrapes = new();
+
     private async Task<Uri> StartAsync()
     {
         _server = await MetricsServer.StartAsync(new IPEndPoint(IPAddress.Loopback, 0),
-            new AgentMetrics(_probe, new PassDurations(), NullLogger<AgentMetrics>.Instance), _probe, NullLoggerFactory.Instance, Token);
+            new AgentMetrics(_probe, new PassDurations(), NullLogger<AgentMetrics>.Instance), _probe, NullLoggerFactory.Instance, Token,
+            _scrapes.Enqueue);
         return _server.Address;
+    }
+
+    [Fact]
+    public async Task EachMetricsScrapeReportsWhatItAllocatedAndHealthChecksDoNot()
+    {
+        var address = await StartAsync();
+        using (var response = await _http.GetAsync(new Uri(address, "/healthz"), Token)) Assert.NotEqual(0, (int)response.StatusCode);
+        Assert.Empty(_scrapes);
+        using (var response = await _http.GetAsync(new Uri(address, "/metrics"), Token)) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // Reported once the answer is flushed, so the client may already have it: wait briefly.
+        for (var i = 0; i < 100 && _scrapes.IsEmpty; i++) await Task.Delay(20, Token);
+        var allocated = Assert.Single(_scrapes);
+        Assert.True(allocated > 0, $"a scrape allocates (rendering the text): {allocated}");
     }
 
     public async ValueTask DisposeAsync()
