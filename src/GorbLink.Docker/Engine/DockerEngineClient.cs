@@ -56,7 +56,7 @@ public sealed class DockerEngineClient : IDisposable
         switch (endpoint.Scheme)
         {
             case "unix":
-                var socketPath = endpoint.AbsolutePath;
+                var socketPath = Uri.UnescapeDataString(endpoint.AbsolutePath); // a space in the path comes escaped
                 handler.ConnectCallback = (_, cancellationToken) => ConnectUnixAsync(socketPath, cancellationToken);
                 // The Host header is required by HTTP/1.1 and ignored by the engine on its socket.
                 baseAddress = new Uri("http://docker.sock/");

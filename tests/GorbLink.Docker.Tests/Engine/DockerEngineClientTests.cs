@@ -127,6 +127,50 @@ public sealed class DockerEngineClientTests(DockerEnvironment env)
     }
 
     [Fact]
+    public async Task A_unix_socket_whose_path_has_a_space_is_reached_at_that_path()
+    {
+        var dir = Directory.CreateTempSubdirectory("gorblink engine ");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "docker.sock");
+            using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream,
+                System.Net.Sockets.ProtocolType.Unspecified);
+            listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+            listener.Listen(1);
+            var answered = AnswerOnceAsync(listener, """{"Version":"27.0.0","ApiVersion":"1.46","MinAPIVersion":"1.24"}""");
+
+            var endpoint = DockerEndpoint.Resolve(path, null); // a bare path, as --docker-host takes it
+            using var client = DockerEngineClient.Create(endpoint, null, TimeSpan.FromSeconds(10));
+            var version = await client.GetVersionAsync(Ct);
+            Assert.Equal("1.46", version.ApiVersion);
+            Assert.StartsWith("GET /version HTTP/1.1", await answered, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>Accepts one connection, reads one request head, answers 200 with <paramref name="json"/>; returns the head.</summary>
+    private static async Task<string> AnswerOnceAsync(System.Net.Sockets.Socket listener, string json)
+    {
+        using var connection = await listener.AcceptAsync(Ct);
+        var head = new System.Text.StringBuilder();
+        var buffer = new byte[4096];
+        while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var n = await connection.ReceiveAsync(buffer, Ct);
+            if (n == 0) break;
+            head.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, n));
+        }
+        var body = System.Text.Encoding.UTF8.GetBytes(json);
+        var response = System.Text.Encoding.ASCII.GetBytes(
+            $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
+        await connection.SendAsync(response.Concat(body).ToArray(), Ct);
+        return head.ToString();
+    }
+
+    [Fact]
     public void A_named_pipe_endpoint_is_refused_naming_it()
     {
         var ex = Assert.Throws<ArgumentException>(() => DockerEngineClient.Create(new Uri("npipe:////./pipe/docker_engine"), null, TimeSpan.FromSeconds(1)));
