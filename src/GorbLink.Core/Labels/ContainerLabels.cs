@@ -344,8 +344,9 @@ public static class ContainerLabels
                 {
                     var address = _family == AddressFamily.InterNetwork ? network!.IPv4Address : network!.IPv6Address;
                     if (address is null)
-                        return Fail($"network \"{network.Name}\" gives the container no {FamilyName(_family)} address, " +
-                                    $"needed for VIP {vip}");
+                        return Fail(network.Name == "none"
+                            ? $"the container has no network (--network none), so no {FamilyName(_family)} address for VIP {vip}"
+                            : $"network \"{network.Name}\" gives the container no {FamilyName(_family)} address, needed for VIP {vip}");
                     endpoints.Add(new IntentEndpoint(serviceKey, new DestinationKey(address, p.ContainerPort), p));
                 }
                 else if (hostNetwork)
