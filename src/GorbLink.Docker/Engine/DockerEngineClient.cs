@@ -64,9 +64,11 @@ public sealed class DockerEngineClient : IDisposable
             case "tcp":
                 // Docker's own default for tcp:// without a port (2376 is the TLS port, which tcp:// does not mean here).
                 baseAddress = new UriBuilder("http", endpoint.Host, endpoint.Port > 0 ? endpoint.Port : 2375).Uri;
+                handler.ConnectCallback = (context, cancellationToken) => ConnectTcpAsync(context.DnsEndPoint, cancellationToken);
                 break;
             case "http" or "https":
                 baseAddress = new UriBuilder(endpoint.Scheme, endpoint.Host, endpoint.Port).Uri;
+                handler.ConnectCallback = (context, cancellationToken) => ConnectTcpAsync(context.DnsEndPoint, cancellationToken);
                 break;
             default:
                 handler.Dispose();
@@ -200,6 +202,30 @@ public sealed class DockerEngineClient : IDisposable
         }
 
         return trimmed.Length <= 200 ? trimmed : string.Concat(trimmed.AsSpan(0, 200), "…");
+    }
+
+    /// <summary>
+    /// A TCP connection with keepalive probes after 30 s idle, every 10 s, 3 unanswered = dead. The event stream can be
+    /// silent for hours; without probes a peer that vanished (host down, NAT state dropped) leaves it open for ever and
+    /// the watcher would see no events again. With them the read fails within about a minute and the watcher reconnects.
+    /// </summary>
+    internal static async ValueTask<Stream> ConnectTcpAsync(DnsEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 30);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 10);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
+            await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     private static async ValueTask<Stream> ConnectUnixAsync(string socketPath, CancellationToken cancellationToken)

@@ -171,6 +171,27 @@ public sealed class DockerEngineClientTests(DockerEnvironment env)
     }
 
     [Fact]
+    public async Task Tcp_connections_probe_an_idle_peer_so_a_vanished_engine_ends_the_event_stream()
+    {
+        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            await using var stream = await DockerEngineClient.ConnectTcpAsync(new DnsEndPoint("127.0.0.1", port), Ct);
+            var socket = Assert.IsType<System.Net.Sockets.NetworkStream>(stream).Socket;
+            Assert.Equal(1, (int)socket.GetSocketOption(System.Net.Sockets.SocketOptionLevel.Socket, System.Net.Sockets.SocketOptionName.KeepAlive)!);
+            Assert.Equal(30, (int)socket.GetSocketOption(System.Net.Sockets.SocketOptionLevel.Tcp, System.Net.Sockets.SocketOptionName.TcpKeepAliveTime)!);
+            Assert.Equal(10, (int)socket.GetSocketOption(System.Net.Sockets.SocketOptionLevel.Tcp, System.Net.Sockets.SocketOptionName.TcpKeepAliveInterval)!);
+            Assert.Equal(3, (int)socket.GetSocketOption(System.Net.Sockets.SocketOptionLevel.Tcp, System.Net.Sockets.SocketOptionName.TcpKeepAliveRetryCount)!);
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    [Fact]
     public void A_named_pipe_endpoint_is_refused_naming_it()
     {
         var ex = Assert.Throws<ArgumentException>(() => DockerEngineClient.Create(new Uri("npipe:////./pipe/docker_engine"), null, TimeSpan.FromSeconds(1)));
