@@ -125,7 +125,7 @@ public sealed class DockerEngineClient : IDisposable
         query.Append("filters=").Append(Uri.EscapeDataString(TypeFilter(types)));
 
         using var request = new HttpRequestMessage(HttpMethod.Get, _prefix + query);
-        using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, "watch events", cancellationToken).ConfigureAwait(false);
+        using var response = await SendStreamRequestAsync(request, "watch events", cancellationToken).ConfigureAwait(false);
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         using var reader = new StreamReader(body, Encoding.UTF8, detectEncodingFromByteOrderMarks: false);
         while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
@@ -164,6 +164,18 @@ public sealed class DockerEngineClient : IDisposable
                ?? throw new JsonException($"Docker Engine answered JSON null to {operation}.");
     }
 
+    /// <summary>
+    /// Sends a request whose body is open-ended, with <see cref="RequestTimeout"/> on the headers only. The engine
+    /// answers them at once; a peer that takes the request and never answers (a stuck proxy) would otherwise leave the
+    /// watcher "connected" and deaf. (The token of SendAsync does not reach the body's reads, which take their own.)
+    /// </summary>
+    private async Task<HttpResponseMessage> SendStreamRequestAsync(HttpRequestMessage request, string operation, CancellationToken cancellationToken)
+    {
+        using var headersTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        headersTimeout.CancelAfter(RequestTimeout);
+        return await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, operation, headersTimeout.Token).ConfigureAwait(false);
+    }
+
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, string operation,
         CancellationToken cancellationToken)
     {
@@ -171,18 +183,28 @@ public sealed class DockerEngineClient : IDisposable
         if (response.IsSuccessStatusCode) return response;
         using (response)
         {
-            string body;
-            try
-            {
-                body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (HttpRequestException)
-            {
-                body = "";
-            }
-
-            throw new DockerEngineApiException(operation, response.StatusCode, ErrorMessage(body));
+            throw new DockerEngineApiException(operation, response.StatusCode, ErrorMessage(await ReadErrorBodyAsync(response, cancellationToken).ConfigureAwait(false)));
         }
+    }
+
+    /// <summary>At most the first 4 KiB of an error body: the engine's are short, a proxy's error page need not be.</summary>
+    private static async Task<string> ReadErrorBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[4096];
+        var length = 0;
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            int read;
+            while (length < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
+                length += read;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            // what arrived before the connection broke is still the best description there is
+        }
+
+        return Encoding.UTF8.GetString(buffer, 0, length);
     }
 
     /// <summary>The engine's <c>{"message": …}</c>, else the body as it came (a proxy's HTML, say), shortened.</summary>
@@ -201,7 +223,9 @@ public sealed class DockerEngineClient : IDisposable
             }
         }
 
-        return trimmed.Length <= 200 ? trimmed : string.Concat(trimmed.AsSpan(0, 200), "…");
+        if (trimmed.Length <= 200) return trimmed;
+        var cut = char.IsHighSurrogate(trimmed[199]) ? 199 : 200; // never split a surrogate pair
+        return string.Concat(trimmed.AsSpan(0, cut), "…");
     }
 
     /// <summary>

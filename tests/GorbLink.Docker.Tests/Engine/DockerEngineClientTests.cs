@@ -171,7 +171,7 @@ public sealed class DockerEngineClientTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task Tcp_connections_probe_an_idle_peer_so_a_vanished_engine_ends_the_event_stream()
+    public async Task The_tcp_connector_turns_on_keepalive_probes()
     {
         var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -189,6 +189,80 @@ public sealed class DockerEngineClientTests(DockerEnvironment env)
         {
             listener.Stop();
         }
+    }
+
+    [Fact]
+    public async Task Inspect_of_an_id_the_scripted_engine_does_not_have_is_null()
+    {
+        await using var engine = new FakeDockerEngine();
+        using var client = DockerEngineClient.Create(engine.Endpoint, new Version(1, 45), TimeSpan.FromSeconds(10));
+        Assert.Null(await client.InspectContainerAsync("f00", Ct));
+    }
+
+    [Fact]
+    public async Task An_ordinary_request_that_stalls_times_out_as_an_unavailable_engine()
+    {
+        await using var engine = new FakeDockerEngine();
+        var release = new TaskCompletionSource();
+        engine.BeforeList = _ => release.Task;
+        using var client = DockerEngineClient.Create(engine.Endpoint, new Version(1, 45), TimeSpan.FromMilliseconds(300));
+        try
+        {
+            var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.ListContainersAsync(Ct));
+            Assert.False(Ct.IsCancellationRequested);
+            Assert.True(DockerConnector.IsUnavailable(ex, Ct));
+            Assert.Equal($"Docker Engine at {engine.Endpoint} is unavailable: request timed out", DockerConnector.Unavailable(engine.Endpoint, ex).Message);
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
+    }
+
+    [Fact]
+    public async Task The_event_stream_outlives_the_request_timeout()
+    {
+        await using var engine = new FakeDockerEngine { KeepStreamsOpen = true };
+        engine.EventsForStream = _ => ["""{"Type":"container","Action":"start","Actor":{"ID":"a"},"time":1,"timeNano":1000000000}"""];
+        using var client = DockerEngineClient.Create(engine.Endpoint, new Version(1, 45), TimeSpan.FromMilliseconds(200));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var received = new List<DockerEvent>();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        stop.CancelAfter(TimeSpan.FromMilliseconds(1500));
+        var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.MonitorEventsAsync(null, ["container"], received.Add, stop.Token));
+        // Ended by our own cancellation, not by the 200 ms request timeout.
+        Assert.True(stop.IsCancellationRequested);
+        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(1400), $"the stream ended after {started.Elapsed}: {ex.Message}");
+        Assert.Single(received);
+    }
+
+    [Fact]
+    public async Task An_event_request_whose_headers_never_come_times_out()
+    {
+        // The kernel completes the connection from the listen backlog; nobody ever reads the request or answers it.
+        var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        try
+        {
+            var endpoint = new Uri($"tcp://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}");
+            using var client = DockerEngineClient.Create(endpoint, new Version(1, 45), TimeSpan.FromMilliseconds(300));
+            var monitor = client.MonitorEventsAsync(null, ["container"], _ => { }, Ct);
+            Assert.Same(monitor, await Task.WhenAny(monitor, Task.Delay(TimeSpan.FromSeconds(10), Ct)));
+            var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => monitor);
+            Assert.False(Ct.IsCancellationRequested);
+            Assert.True(DockerConnector.IsUnavailable(ex, Ct));
+        }
+        finally
+        {
+            silent.Stop();
+        }
+    }
+
+    [Fact]
+    public void A_long_error_body_is_never_cut_inside_a_surrogate_pair()
+    {
+        var message = DockerEngineClient.ErrorMessage(new string('x', 199) + "😀" + new string('y', 50));
+        Assert.Equal(new string('x', 199) + "…", message);
     }
 
     [Fact]
