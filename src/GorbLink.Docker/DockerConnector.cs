@@ -114,6 +114,7 @@ public sealed class DockerConnector
         {
             OperationCanceledException => "request timed out",
             DockerEngineApiException api => $"HTTP {(int)api.StatusCode}: {api.EngineMessage}",
+            HttpRequestException { InnerException: DockerSocketUnreachableException socket } => socket.Message,
             _ when Innermost(ex) is var inner && inner != ex && inner.Message != ex.Message => $"{ex.Message} ({inner.Message})",
             _ => ex.Message,
         };

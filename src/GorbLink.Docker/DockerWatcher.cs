@@ -148,14 +148,14 @@ public sealed class DockerWatcher
             SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait, // only TryWrite is used: full means "overflow → resync", never blocking
         });
-        var progress = new ChannelProgress(channel.Writer);
+        var queue = new EventQueueWriter(channel.Writer);
 
         var since = await TryGetDaemonTimeAsync(connection, cancellationToken).ConfigureAwait(false);
-        var monitor = Task.Run(() => connection.Client.MonitorEventsAsync(since, EventTypes, progress.Report, sessionCts.Token), CancellationToken.None);
+        var monitor = connection.Client.MonitorEventsAsync(since, EventTypes, queue.Report, sessionCts.Token);
         var streamWatch = monitor.ContinueWith(
             t => channel.Writer.TryComplete(new EventStreamEndedException(t.Exception?.GetBaseException())),
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        var resyncLoop = RunResyncTimerAsync(channel.Writer, progress, sessionCts.Token);
+        var resyncLoop = RunResyncTimerAsync(channel.Writer, queue, sessionCts.Token);
         long countedEvents = 0;
         try
         {
@@ -180,11 +180,11 @@ public sealed class DockerWatcher
                 await WaitForWorkAsync(channel.Reader, cancellationToken).ConfigureAwait(false);
                 batch.Clear();
                 while (batch.Count < 1024 && channel.Reader.TryRead(out var work)) batch.Add(work);
-                var received = progress.Received;
+                var received = queue.Received;
                 var delta = received - countedEvents;
                 countedEvents = received;
                 UpdateStatus(s => s with { EventsReceived = s.EventsReceived + delta });
-                await ProcessBatchAsync(connection, batch, progress.TakeOverflow(), cancellationToken).ConfigureAwait(false);
+                await ProcessBatchAsync(connection, batch, queue.TakeOverflow(), cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -216,12 +216,12 @@ public sealed class DockerWatcher
         }
     }
 
-    private async Task RunResyncTimerAsync(ChannelWriter<WatcherWork> writer, ChannelProgress progress, CancellationToken cancellationToken)
+    private async Task RunResyncTimerAsync(ChannelWriter<WatcherWork> writer, EventQueueWriter queue, CancellationToken cancellationToken)
     {
         if (_options.ResyncInterval <= TimeSpan.Zero) return;
         using var timer = new PeriodicTimer(_options.ResyncInterval, _time);
         while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
-            if (!writer.TryWrite(WatcherWork.Resync)) progress.MarkOverflow();
+            if (!writer.TryWrite(WatcherWork.Resync)) queue.MarkOverflow();
     }
 
     private async Task ProcessBatchAsync(DockerConnection connection, List<WatcherWork> batch, bool overflowed, CancellationToken cancellationToken)

@@ -24,13 +24,13 @@ internal sealed class EventStreamEndedException : Exception
 /// Never blocks the reading loop: when the channel is full it records an overflow instead, and the consumer does a
 /// full resync (Docker itself drops events for a subscriber that does not accept them within 100 ms).
 /// </summary>
-internal sealed class ChannelProgress
+internal sealed class EventQueueWriter
 {
     private readonly ChannelWriter<WatcherWork> _writer;
     private int _overflowed;
     private long _received;
 
-    public ChannelProgress(ChannelWriter<WatcherWork> writer)
+    public EventQueueWriter(ChannelWriter<WatcherWork> writer)
     {
         _writer = writer;
     }

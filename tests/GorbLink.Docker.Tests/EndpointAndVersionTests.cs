@@ -100,8 +100,32 @@ public sealed class DockerApiVersionTests
         var endpoint = new Uri("unix:///nonexistent/docker.sock");
         var ex = await Assert.ThrowsAsync<DockerUnavailableException>(() =>
             new DockerConnector(NullLogger<DockerConnector>.Instance).ConnectAsync(endpoint, TestContext.Current.CancellationToken));
-        Assert.StartsWith("Docker Engine at unix:///nonexistent/docker.sock is unavailable", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("Docker Engine at unix:///nonexistent/docker.sock is unavailable: no socket at /nonexistent/docker.sock " +
+                     "(is dockerd running, and is the socket mounted here?)", ex.Message);
         TestContext.Current.TestOutputHelper?.WriteLine(ex.Message);
+    }
+
+    [Fact]
+    public async Task Connector_reports_a_socket_nobody_listens_on_as_stale()
+    {
+        var dir = Directory.CreateTempSubdirectory("gorblink-stale-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "docker.sock");
+            // Bound but never listening: what a dockerd that died without removing its socket leaves behind.
+            using (var bound = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream,
+                       System.Net.Sockets.ProtocolType.Unspecified))
+            {
+                bound.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+                var ex = await Assert.ThrowsAsync<DockerUnavailableException>(() =>
+                    new DockerConnector(NullLogger<DockerConnector>.Instance).ConnectAsync(new Uri("unix://" + path), TestContext.Current.CancellationToken));
+                Assert.EndsWith($"is unavailable: nothing listens on {path} (a stale socket: is dockerd running?)", ex.Message, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 
     [Fact]

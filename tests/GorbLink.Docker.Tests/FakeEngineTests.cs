@@ -181,24 +181,24 @@ public sealed class FakeEngineTests
     public async Task The_event_queue_never_blocks_the_stream_and_reports_an_overflow_once()
     {
         var channel = Channel.CreateBounded<WatcherWork>(new BoundedChannelOptions(16) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-        var progress = new ChannelProgress(channel.Writer);
+        var queue = new EventQueueWriter(channel.Writer);
         var evt = new DockerEvent { Type = "container", Action = "start", Actor = new DockerEventActor { Id = Id } };
 
-        for (var i = 0; i < 16; i++) progress.Report(evt);
-        Assert.False(progress.TakeOverflow());
+        for (var i = 0; i < 16; i++) queue.Report(evt);
+        Assert.False(queue.TakeOverflow());
         // Full: Report returns at once (the stream's reading loop must not stall) and remembers the loss.
-        var report = Task.Run(() => progress.Report(evt), Ct);
+        var report = Task.Run(() => queue.Report(evt), Ct);
         Assert.Same(report, await Task.WhenAny(report, Task.Delay(TimeSpan.FromSeconds(5), Ct)));
-        progress.Report(evt);
-        Assert.Equal(18, progress.Received);
+        queue.Report(evt);
+        Assert.Equal(18, queue.Received);
         Assert.Equal(16, channel.Reader.Count);
-        Assert.True(progress.TakeOverflow());
-        Assert.False(progress.TakeOverflow());
+        Assert.True(queue.TakeOverflow());
+        Assert.False(queue.TakeOverflow());
 
         // Room again: no overflow.
         Assert.True(channel.Reader.TryRead(out _));
-        progress.Report(evt);
-        Assert.False(progress.TakeOverflow());
+        queue.Report(evt);
+        Assert.False(queue.TakeOverflow());
     }
 
     private static async Task Eventually(Func<bool> condition, string what)

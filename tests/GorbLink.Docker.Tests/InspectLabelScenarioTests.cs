@@ -35,7 +35,7 @@ public sealed class InspectLabelScenarioTests
         var errors = LabelScenario.ErrorLines(state);
 
         if (Environment.GetEnvironmentVariable("GORBLINK_UPDATE_SCENARIOS") == "1")
-            Update(name, state, services, errors);
+            LabelScenario.WriteExpected(Path.Combine(InspectScenario.SourceRoot, name), state, services, errors);
 
         Assert.Equal(scenario.ReadExpectedServices() ?? "[]", services);
         Assert.Equal(scenario.ReadExpectedErrors(), errors);
@@ -65,16 +65,5 @@ public sealed class InspectLabelScenarioTests
         // The same through a ContainerSnapshot, as the reconcile loop calls it.
         var snapshot = new ContainerSnapshot(1, containers.ToImmutableDictionary(c => c.Id));
         Assert.Equal(services, LabelScenario.Render(LabelScenario.ToJson(new DesiredStateBuilder(scenario.Options).Build(snapshot))));
-    }
-
-    private static void Update(string name, DesiredState state, string services, string errors)
-    {
-        var dir = Path.Combine(InspectScenario.SourceRoot, name);
-        var servicesFile = Path.Combine(dir, "expected.json");
-        var errorsFile = Path.Combine(dir, "expected-errors.txt");
-        if (state.Services.Count > 0) File.WriteAllText(servicesFile, services + "\n");
-        else File.Delete(servicesFile);
-        if (errors.Length > 0) File.WriteAllText(errorsFile, errors + "\n");
-        else File.Delete(errorsFile);
     }
 }

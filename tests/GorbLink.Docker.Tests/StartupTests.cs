@@ -70,7 +70,7 @@ public sealed class StartupTests(DockerEnvironment env)
     public async Task Without_RequireEngineAtStartup_it_keeps_retrying_with_backoff()
     {
         var endpoint = new Uri("unix:///nonexistent/gorblink-test.sock");
-        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var time = new TimerCountingTimeProvider(DateTimeOffset.UtcNow);
         var watcher = new DockerWatcher(
             new DockerWatcherOptions
             {
@@ -87,9 +87,12 @@ public sealed class StartupTests(DockerEnvironment env)
 
         for (var attempt = 1; attempt <= 8; attempt++)
         {
+            // Wait for the failure and for the watcher's backoff timer: advancing the clock before the timer exists
+            // would move "now" under it, and it would never fire.
             var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (watcher.Status.ConsecutiveFailures < attempt && DateTime.UtcNow < deadline) await Task.Delay(10, Ct);
+            while ((watcher.Status.ConsecutiveFailures < attempt || time.TimersCreated < attempt) && DateTime.UtcNow < deadline) await Task.Delay(10, Ct);
             Assert.Equal(attempt, watcher.Status.ConsecutiveFailures);
+            Assert.Equal(attempt, time.TimersCreated);
             Assert.False(run.IsCompleted);
             // With jitter pinned to 1 the delay is exactly min(30 s, 1 s · 2^(attempt-1)): one tick less must not retry.
             var expected = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, attempt - 1)));
@@ -102,6 +105,20 @@ public sealed class StartupTests(DockerEnvironment env)
         await cts.CancelAsync();
         await run; // returns normally on cancellation
         Assert.Contains("nonexistent", watcher.Status.LastError, StringComparison.Ordinal);
+    }
+
+    /// <summary>A fake clock that counts the timers made on it (Task.Delay with a TimeProvider makes one).</summary>
+    private sealed class TimerCountingTimeProvider(DateTimeOffset start) : Microsoft.Extensions.Time.Testing.FakeTimeProvider(start)
+    {
+        private int _timersCreated;
+
+        public int TimersCreated => Volatile.Read(ref _timersCreated);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Increment(ref _timersCreated);
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
     }
 
     private async Task WaitExitedAsync(string id)

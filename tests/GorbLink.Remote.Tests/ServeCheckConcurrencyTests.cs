@@ -118,15 +118,8 @@ public sealed class ServeCheckConcurrencyTests
                 try
                 {
                     var stream = client.GetStream();
-                    var buffer = new byte[4096];
-                    var seen = new StringBuilder();
-                    while (!seen.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
-                    {
-                        var n = await stream.ReadAsync(buffer, _stopping.Token);
-                        if (n == 0) return;
-                        seen.Append(Encoding.ASCII.GetString(buffer, 0, n));
-                    }
-                    var path = seen.ToString().Split(' ', 3)[1];
+                    if (await RawHttp.ReadRequestHeadAsync(stream, _stopping.Token) is not { } head) return;
+                    var path = head.Split(' ', 3)[1];
                     _paths.AddOrUpdate(path, 1, (_, count) => count + 1);
                     var held = Interlocked.Increment(ref _held);
                     int max;

@@ -200,14 +200,7 @@ public sealed class ServeLifecycleTests
                         try
                         {
                             var stream = client.GetStream();
-                            var buffer = new byte[4096];
-                            var seen = new StringBuilder();
-                            while (!seen.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
-                            {
-                                var n = await stream.ReadAsync(buffer);
-                                if (n == 0) break;
-                                seen.Append(Encoding.ASCII.GetString(buffer, 0, n));
-                            }
+                            await RawHttp.ReadRequestHeadAsync(stream, CancellationToken.None);
                             await stream.WriteAsync(bytes);
                         }
                         catch (IOException)

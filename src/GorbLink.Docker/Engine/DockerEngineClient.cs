@@ -22,19 +22,13 @@ public sealed class DockerEngineClient : IDisposable
     private readonly HttpClient _http;
     private readonly string _prefix;
 
-    private DockerEngineClient(HttpClient http, Uri endpoint, Version? apiVersion, TimeSpan requestTimeout)
+    private DockerEngineClient(HttpClient http, Version? apiVersion, TimeSpan requestTimeout)
     {
         _http = http;
-        Endpoint = endpoint;
-        ApiVersion = apiVersion;
         RequestTimeout = requestTimeout;
+        // Null for unversioned requests: the negotiation probe.
         _prefix = apiVersion is null ? "" : "/v" + apiVersion.ToString(2);
     }
-
-    public Uri Endpoint { get; }
-
-    /// <summary>The version every request is pinned to; null for unversioned requests (the negotiation probe).</summary>
-    public Version? ApiVersion { get; }
 
     /// <summary>Timeout of each ordinary request, body included; the event stream has none.</summary>
     public TimeSpan RequestTimeout { get; }
@@ -81,7 +75,7 @@ public sealed class DockerEngineClient : IDisposable
             Timeout = Timeout.InfiniteTimeSpan, // per request instead: the event stream must not time out
         };
         http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("GorbLink", null));
-        return new DockerEngineClient(http, endpoint, apiVersion, requestTimeout);
+        return new DockerEngineClient(http, apiVersion, requestTimeout);
     }
 
     /// <summary><c>GET /version</c>.</summary>
@@ -260,12 +254,41 @@ public sealed class DockerEngineClient : IDisposable
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken).ConfigureAwait(false);
             return new NetworkStream(socket, ownsSocket: true);
         }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new DockerSocketUnreachableException(socketPath, ex);
+        }
         catch
         {
             socket.Dispose();
             throw;
         }
     }
+}
+
+/// <summary>
+/// The engine's unix socket could not be connected, said in words an operator can act on. (.NET reports a missing
+/// socket file as "Cannot assign requested address", and HttpClient appends the placeholder host of the URI.)
+/// </summary>
+public sealed class DockerSocketUnreachableException : IOException
+{
+    public DockerSocketUnreachableException(string socketPath, SocketException cause)
+        : base(Describe(socketPath, cause), cause)
+    {
+        SocketPath = socketPath;
+    }
+
+    public string SocketPath { get; }
+
+    private static string Describe(string path, SocketException cause) => cause.SocketErrorCode switch
+    {
+        // ENOENT arrives as AddressNotAvailable.
+        _ when !File.Exists(path) => $"no socket at {path} (is dockerd running, and is the socket mounted here?)",
+        SocketError.AccessDenied => $"permission denied on {path} (run as root or in the socket's group)",
+        SocketError.ConnectionRefused => $"nothing listens on {path} (a stale socket: is dockerd running?)",
+        _ => $"{path}: {cause.Message}",
+    };
 }
 
 /// <summary>The engine answered a request with an HTTP error.</summary>

@@ -100,7 +100,7 @@ internal static partial class AgentFeatures
     /// <summary>Hooks the memory trimmer, the VIP manager and the metrics' duration histogram onto every reconcile pass.</summary>
     public static ReconcileLoop Observe(ReconcileLoop loop, IServiceProvider services)
     {
-        loop.AddObserver(services.GetService<MemoryTrimmer>() ?? MemoryTrimmer.ForThisProcess(TimeProvider.System));
+        loop.AddObserver(services.GetRequiredService<MemoryTrimmer>()); // registered by AddTo, which every kernel loop's host calls
         if (services.GetService<VipManager>() is { } vips) loop.AddObserver(vips);
         if (services.GetService<PassDurations>() is { } durations) loop.AddObserver(durations);
         return loop;

@@ -57,20 +57,40 @@ internal sealed class LabelScenario
         };
     }
 
-    public string? ReadExpectedServices()
+    public string? ReadExpectedServices() => ReadExpectedServices(Directory);
+
+    public string ReadExpectedErrors() => ReadExpectedErrors(Directory);
+
+    // The expectation files, shared with the Docker tests' inspect scenarios (which link this file).
+
+    /// <summary>expected.json of <paramref name="directory"/> rendered for comparison; null when absent (no services).</summary>
+    public static string? ReadExpectedServices(string directory)
     {
-        var file = Path.Combine(Directory, "expected.json");
+        var file = Path.Combine(directory, "expected.json");
         return File.Exists(file) ? Render(ReadJson(file)) : null;
     }
 
-    public string ReadExpectedErrors()
+    /// <summary>expected-errors.txt of <paramref name="directory"/>, one line each, without blanks and # comments.</summary>
+    public static string ReadExpectedErrors(string directory)
     {
-        var file = Path.Combine(Directory, "expected-errors.txt");
+        var file = Path.Combine(directory, "expected-errors.txt");
         if (!File.Exists(file)) return "";
         return string.Join('\n', File.ReadAllLines(file).Where(l => l.Length > 0 && !l.StartsWith('#')));
     }
 
-    private static JsonNode ReadJson(string file) =>
+    /// <summary>Rewrites both expectation files of <paramref name="directory"/> (GORBLINK_UPDATE_SCENARIOS=1); an empty one is deleted.</summary>
+    public static void WriteExpected(string directory, DesiredState state, string services, string errors)
+    {
+        var servicesFile = Path.Combine(directory, "expected.json");
+        var errorsFile = Path.Combine(directory, "expected-errors.txt");
+        if (state.Services.Count > 0) File.WriteAllText(servicesFile, services + "\n");
+        else File.Delete(servicesFile);
+        if (errors.Length > 0) File.WriteAllText(errorsFile, errors + "\n");
+        else File.Delete(errorsFile);
+    }
+
+    /// <summary>A scenario JSON file: comments and trailing commas allowed.</summary>
+    public static JsonNode ReadJson(string file) =>
         JsonNode.Parse(File.ReadAllText(file), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })
         ?? throw new InvalidDataException($"{file}: empty");
 

@@ -31,7 +31,7 @@ public sealed class LabelScenarioTests
         var errors = LabelScenario.ErrorLines(state);
 
         if (Environment.GetEnvironmentVariable("GORBLINK_UPDATE_SCENARIOS") == "1")
-            Update(name, state, services, errors);
+            LabelScenario.WriteExpected(Path.Combine(LabelScenario.SourceRoot(), name), state, services, errors);
 
         var expectedServices = scenario.ReadExpectedServices() ?? "[]";
         Assert.Equal(expectedServices, services);
@@ -50,16 +50,5 @@ public sealed class LabelScenarioTests
         // The same through a ContainerSnapshot, as the reconcile loop calls it.
         var snapshot = new ContainerSnapshot(1, scenario.Containers.ToImmutableDictionary(c => c.Id));
         Assert.Equal(services, LabelScenario.Render(LabelScenario.ToJson(new DesiredStateBuilder(scenario.Options).Build(snapshot, previous))));
-    }
-
-    private static void Update(string name, DesiredState state, string services, string errors)
-    {
-        var dir = Path.Combine(LabelScenario.SourceRoot(), name);
-        var servicesFile = Path.Combine(dir, "expected.json");
-        var errorsFile = Path.Combine(dir, "expected-errors.txt");
-        if (state.Services.Count > 0) File.WriteAllText(servicesFile, services + "\n");
-        else File.Delete(servicesFile);
-        if (errors.Length > 0) File.WriteAllText(errorsFile, errors + "\n");
-        else File.Delete(errorsFile);
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using GorbLink.Docker.Engine;
 using GorbLink.Docker.Tests.Support;
+using GorbLink.Remote.Tests.Support;
 
 namespace GorbLink.Docker.Tests.Engine;
 
@@ -155,19 +156,13 @@ public sealed class DockerEngineClientTests(DockerEnvironment env)
     private static async Task<string> AnswerOnceAsync(System.Net.Sockets.Socket listener, string json)
     {
         using var connection = await listener.AcceptAsync(Ct);
-        var head = new System.Text.StringBuilder();
-        var buffer = new byte[4096];
-        while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
-        {
-            var n = await connection.ReceiveAsync(buffer, Ct);
-            if (n == 0) break;
-            head.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, n));
-        }
+        await using var stream = new System.Net.Sockets.NetworkStream(connection);
+        var head = await RawHttp.ReadRequestHeadAsync(stream, Ct) ?? "";
         var body = System.Text.Encoding.UTF8.GetBytes(json);
         var response = System.Text.Encoding.ASCII.GetBytes(
             $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
-        await connection.SendAsync(response.Concat(body).ToArray(), Ct);
-        return head.ToString();
+        await stream.WriteAsync(response.Concat(body).ToArray(), Ct);
+        return head;
     }
 
     [Fact]

@@ -68,22 +68,11 @@ internal sealed partial class InspectScenario
     /// <summary>The production step from the engine's answer to Core's record.</summary>
     public IReadOnlyList<ContainerRecord> MapContainers() => [.. Inspects.Select(i => ContainerMapper.Map(i))];
 
-    public string? ReadExpectedServices()
-    {
-        var file = Path.Combine(Directory, "expected.json");
-        return File.Exists(file) ? LabelScenario.Render(ReadJson(file)) : null;
-    }
+    public string? ReadExpectedServices() => LabelScenario.ReadExpectedServices(Directory);
 
-    public string ReadExpectedErrors()
-    {
-        var file = Path.Combine(Directory, "expected-errors.txt");
-        if (!File.Exists(file)) return "";
-        return string.Join('\n', File.ReadAllLines(file).Where(l => l.Length > 0 && !l.StartsWith('#')));
-    }
+    public string ReadExpectedErrors() => LabelScenario.ReadExpectedErrors(Directory);
 
-    private static JsonNode ReadJson(string file) =>
-        JsonNode.Parse(File.ReadAllText(file), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })
-        ?? throw new InvalidDataException($"{file}: empty");
+    private static JsonNode ReadJson(string file) => LabelScenario.ReadJson(file);
 
     private static readonly HashSet<string> OptionFields = ["prefix", "exposeByDefault", "defaultVip", "interfaceAddresses"];
 
