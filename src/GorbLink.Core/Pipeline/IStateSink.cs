@@ -1,0 +1,27 @@
+namespace GorbLink.Core.Pipeline;
+
+/// <summary>
+/// Where desired state goes: this host's kernel, or one GORB daemon. The pipeline loop gives each sink the latest
+/// snapshot; each sink has its own backoff, log-once reporting, status and ownership record, and sinks never wait on
+/// each other.
+/// </summary>
+public interface IStateSink
+{
+    /// <summary>For logs and status: "kernel", or the daemon's name.</summary>
+    string Name { get; }
+
+    /// <summary>
+    /// Makes the sink match <paramref name="desired"/> (restricted to what it owns). Throws when the pass failed as a
+    /// whole; single refused writes are in the outcome and retried by the next pass.
+    /// </summary>
+    Task<SinkPassOutcome> ApplyAsync(DesiredSnapshot desired, CancellationToken cancellationToken);
+}
+
+/// <summary>What one pass of one sink did, in the terms the loop needs.</summary>
+/// <param name="Writes">Writes the sink accepted.</param>
+/// <param name="Refused">Writes the sink refused (retried by a later pass); each is one line naming the object.</param>
+/// <param name="NextWakeUp">When this sink needs another pass even with no change (drains, retries); null: no need.</param>
+public sealed record SinkPassOutcome(int Writes, IReadOnlyList<string> Refused, DateTimeOffset? NextWakeUp, TimeSpan Duration)
+{
+    public bool Succeeded => Refused.Count == 0;
+}
