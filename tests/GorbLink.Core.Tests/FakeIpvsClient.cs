@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using GorbLink.Core.Desired;
 using GorbLink.Ipvs;
+using GorbLink.Netlink;
 
 namespace GorbLink.Core.Tests;
 
@@ -34,9 +35,12 @@ internal sealed class FakeIpvsClient : IIpvsClient
     /// <summary>Returns an errno for an operation the kernel should refuse, or 0.</summary>
     public Func<IpvsOperation, int>? Refuse { get; set; }
 
+    /// <summary>The message of a refused operation; null: "{kind} {target}: errno {n}". Lets two refusals read the same.</summary>
+    public Func<IpvsOperation, int, string>? RefusalMessage { get; set; }
+
     /// <summary>While positive, GetTableAsync throws <see cref="DumpFailure"/> (as a broken netlink socket would) and counts down.</summary>
     public int FailDumps { get; set; }
-    public Exception DumpFailure { get; set; } = new IpvsException(IpvsOperationKind.GetService, "services", 105, "dump services: no buffer space available");
+    public Exception DumpFailure { get; set; } = new IpvsException(IpvsOperationKind.GetService, "services", Errno.ENOBUFS, "dump services: no buffer space available");
 
     /// <summary>When set, the next ExecuteAsync applies its operations and then throws this: the process dying between batch and bookkeeping.</summary>
     public Exception? FailAfterNextBatch { get; set; }
@@ -162,13 +166,17 @@ internal sealed class FakeIpvsClient : IIpvsClient
                 FailNextBatch = null;
                 throw e;
             }
-            var failures = new List<IpvsException>();
-            foreach (var operation in operations)
+            var failures = new List<IpvsOperationFailure>();
+            for (var i = 0; i < operations.Count; i++)
             {
+                var operation = operations[i];
                 var errno = Refuse?.Invoke(operation) ?? 0;
                 if (errno == 0) errno = Apply(operation);
                 if (errno != 0)
-                    failures.Add(new IpvsException(operation.Kind, operation.Target, errno, $"{operation.Kind} {operation.Target}: errno {errno}"));
+                {
+                    var message = RefusalMessage?.Invoke(operation, errno) ?? $"{operation.Kind} {operation.Target}: errno {errno}";
+                    failures.Add(new IpvsOperationFailure(i, operation, new IpvsException(operation.Kind, operation.Target, new Errno(errno), message)));
+                }
             }
             if (FailAfterNextBatch is { } after)
             {

@@ -4,6 +4,7 @@ using GorbLink.Core.Ownership;
 using GorbLink.Core.Reconcile;
 using GorbLink.Core.Status;
 using GorbLink.Ipvs;
+using GorbLink.Netlink;
 using static GorbLink.Core.Tests.Reconcile.ReconcileHarness;
 
 namespace GorbLink.Core.Tests.Reconcile;
@@ -213,7 +214,7 @@ public sealed class ReconcilerTests
     {
         using var h = new ReconcileHarness();
         h.Set(Container("web-1", 32001));
-        h.Kernel.FailAfterNextBatch = new IpvsException(IpvsOperationKind.CreateService, "a batch", 4, "killed");
+        h.Kernel.FailAfterNextBatch = new IpvsException(IpvsOperationKind.Batch, "a batch", Errno.EINTR, "killed");
         await Assert.ThrowsAsync<IpvsException>(h.PassAsync);
         Assert.True(h.Kernel.Has(Web, Dest(32001)));
 
@@ -598,7 +599,7 @@ public sealed class ReconcilerTests
     {
         public Task<IpvsBatchResult> ExecuteAsync(IReadOnlyList<IpvsOperation> operations, CancellationToken cancellationToken = default) =>
             Task.FromResult(new IpvsBatchResult(operations.Count,
-                [.. operations.Select(o => (IpvsException)new IpvsPermissionException(o.Kind, o.Target, $"{o.Target}: permission denied"))]));
+                [.. operations.Select((o, i) => new IpvsOperationFailure(i, o, new IpvsPermissionException(o.Kind, o.Target, $"{o.Target}: permission denied")))]));
 
         public Task<IReadOnlyList<VirtualServiceTable>> GetTableAsync(CancellationToken cancellationToken = default) => inner.GetTableAsync(cancellationToken);
         public Task<IReadOnlyList<VirtualServiceStatus>> GetServicesAsync(CancellationToken cancellationToken = default) => inner.GetServicesAsync(cancellationToken);
