@@ -35,8 +35,8 @@ internal sealed class FakeIpvsClient : IIpvsClient
     /// <summary>Returns an errno for an operation the kernel should refuse, or 0.</summary>
     public Func<IpvsOperation, int>? Refuse { get; set; }
 
-    /// <summary>The message of a refused operation; null: "{kind} {target}: errno {n}". Lets two refusals read the same.</summary>
-    public Func<IpvsOperation, int, string>? RefusalMessage { get; set; }
+    /// <summary>The error of a refused operation; null: one naming its kind and target, "{kind} {target}: errno {n}".</summary>
+    public Func<IpvsOperation, int, IpvsException>? RefusalError { get; set; }
 
     /// <summary>While positive, GetTableAsync throws <see cref="DumpFailure"/> (as a broken netlink socket would) and counts down.</summary>
     public int FailDumps { get; set; }
@@ -174,8 +174,9 @@ internal sealed class FakeIpvsClient : IIpvsClient
                 if (errno == 0) errno = Apply(operation);
                 if (errno != 0)
                 {
-                    var message = RefusalMessage?.Invoke(operation, errno) ?? $"{operation.Kind} {operation.Target}: errno {errno}";
-                    failures.Add(new IpvsOperationFailure(i, operation, new IpvsException(operation.Kind, operation.Target, new Errno(errno), message)));
+                    var error = RefusalError?.Invoke(operation, errno)
+                        ?? new IpvsException(operation.Kind, operation.Target, new Errno(errno), $"{operation.Kind} {operation.Target}: errno {errno}");
+                    failures.Add(new IpvsOperationFailure(i, operation, error));
                 }
             }
             if (FailAfterNextBatch is { } after)
