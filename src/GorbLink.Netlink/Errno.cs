@@ -26,6 +26,8 @@ public readonly record struct Errno(int Value)
     public static readonly Errno ESRCH = new(Codes.ESRCH);
     /// <summary>Interrupted system call.</summary>
     public static readonly Errno EINTR = new(Codes.EINTR);
+    /// <summary>Input/output error: what a socket error without a better number becomes.</summary>
+    public static readonly Errno EIO = new(Codes.EIO);
     /// <summary>Out of memory in the kernel.</summary>
     public static readonly Errno ENOMEM = new(Codes.ENOMEM);
     /// <summary>Permission denied: treated like <see cref="EPERM"/>.</summary>
@@ -36,6 +38,8 @@ public readonly record struct Errno(int Value)
     public static readonly Errno ENODEV = new(Codes.ENODEV);
     /// <summary>Invalid argument: missing or malformed attributes, a destination of the wrong family or not unicast, a timeout too large.</summary>
     public static readonly Errno EINVAL = new(Codes.EINVAL);
+    /// <summary>Read-only file system: /proc/sys inside a container by default (.NET reports it as an IOException's HResult).</summary>
+    public static readonly Errno EROFS = new(Codes.EROFS);
     /// <summary>Result out of range: weight ≥ 2^31, or lower threshold above upper.</summary>
     public static readonly Errno ERANGE = new(Codes.ERANGE);
     /// <summary>Message too long: a GET reply overflowed.</summary>
@@ -52,6 +56,8 @@ public readonly record struct Errno(int Value)
     public static readonly Errno ENOBUFS = new(Codes.ENOBUFS);
     /// <summary>Connection timed out: no reply within the reply timeout.</summary>
     public static readonly Errno ETIMEDOUT = new(Codes.ETIMEDOUT);
+    /// <summary>Connection refused.</summary>
+    public static readonly Errno ECONNREFUSED = new(Codes.ECONNREFUSED);
 
     /// <summary>The same numbers as constants, for switch patterns (<c>using static GorbLink.Netlink.Errno.Codes</c>).</summary>
     public static class Codes
@@ -61,11 +67,13 @@ public readonly record struct Errno(int Value)
             ENOENT = 2,
             ESRCH = 3,
             EINTR = 4,
+            EIO = 5,
             ENOMEM = 12,
             EACCES = 13,
             EEXIST = 17,
             ENODEV = 19,
             EINVAL = 22,
+            EROFS = 30,
             ERANGE = 34,
             EMSGSIZE = 90,
             ENOPROTOOPT = 92,
@@ -73,7 +81,8 @@ public readonly record struct Errno(int Value)
             EAFNOSUPPORT = 97,
             EADDRNOTAVAIL = 99,
             ENOBUFS = 105,
-            ETIMEDOUT = 110;
+            ETIMEDOUT = 110,
+            ECONNREFUSED = 111;
     }
 
 
@@ -85,11 +94,13 @@ public readonly record struct Errno(int Value)
         Codes.ENOENT => "ENOENT",
         Codes.ESRCH => "ESRCH",
         Codes.EINTR => "EINTR",
+        Codes.EIO => "EIO",
         Codes.ENOMEM => "ENOMEM",
         Codes.EACCES => "EACCES",
         Codes.EEXIST => "EEXIST",
         Codes.ENODEV => "ENODEV",
         Codes.EINVAL => "EINVAL",
+        Codes.EROFS => "EROFS",
         Codes.ERANGE => "ERANGE",
         Codes.EMSGSIZE => "EMSGSIZE",
         Codes.ENOPROTOOPT => "ENOPROTOOPT",
@@ -98,6 +109,7 @@ public readonly record struct Errno(int Value)
         Codes.EADDRNOTAVAIL => "EADDRNOTAVAIL",
         Codes.ENOBUFS => "ENOBUFS",
         Codes.ETIMEDOUT => "ETIMEDOUT",
+        Codes.ECONNREFUSED => "ECONNREFUSED",
         _ => $"errno {Value.ToString(CultureInfo.InvariantCulture)}",
     };
 

@@ -87,8 +87,8 @@ public sealed class NetlinkSocket : INetlinkTransport
         SocketError.NoBufferSpaceAvailable => Errno.ENOBUFS,
         SocketError.AccessDenied => Errno.EACCES,
         SocketError.MessageSize => Errno.EMSGSIZE,
-        SocketError.ConnectionRefused => new Errno(111), // ECONNREFUSED
-        _ => new Errno(e.ErrorCode > 0 && e.ErrorCode < 4096 ? e.ErrorCode : 5 /* EIO */),
+        SocketError.ConnectionRefused => Errno.ECONNREFUSED,
+        _ => e.ErrorCode > 0 && e.ErrorCode < 4096 ? new Errno(e.ErrorCode) : Errno.EIO,
     };
 
     private static bool SetOption(int fd, int level, int name, int value) =>

@@ -16,13 +16,16 @@ public class ErrnoTests
         { 13, "EACCES", false, false, true },
         { 17, "EEXIST", false, true, false },
         { 19, "ENODEV", false, false, false },
+        { 5, "EIO", false, false, false },
         { 22, "EINVAL", false, false, false },
+        { 30, "EROFS", false, false, false },
         { 34, "ERANGE", false, false, false },
         { 95, "EOPNOTSUPP", false, false, false },
         { 97, "EAFNOSUPPORT", false, false, false },
         { 99, "EADDRNOTAVAIL", false, false, false },
         { 105, "ENOBUFS", false, false, false },
         { 110, "ETIMEDOUT", false, false, false },
+        { 111, "ECONNREFUSED", false, false, false },
         { 200, "errno 200", false, false, false },
     };
 

@@ -9,23 +9,29 @@ namespace GorbLink.Core.Reconcile;
 /// What the kernel said to each operation of one batch: the operations as sent and the failures, matched to them by
 /// their index in the batch. An empty plan has no outcome worth sending: <see cref="None"/>.
 /// </summary>
-internal sealed record BatchOutcome(IReadOnlyList<IpvsOperation> Operations, IReadOnlyList<IpvsOperationFailure> Failures)
+internal sealed class BatchOutcome
 {
-    public static BatchOutcome None { get; } = new([], []);
+    private readonly Dictionary<int, IpvsOperationFailure> _byIndex;
 
-    /// <summary>The failure of operation <paramref name="index"/>, or null when the kernel accepted it.</summary>
-    public IpvsOperationFailure? FailureAt(int index)
+    public BatchOutcome(IReadOnlyList<IpvsOperation> operations, IReadOnlyList<IpvsOperationFailure> failures)
     {
-        foreach (var failure in Failures)
-        {
-            if (failure.Index == index) return failure;
-        }
-        return null;
+        Operations = operations;
+        Failures = failures;
+        _byIndex = new Dictionary<int, IpvsOperationFailure>(failures.Count);
+        foreach (var failure in failures) _byIndex.TryAdd(failure.Index, failure);
     }
 
-    public bool Accepted(int index) => FailureAt(index) is null;
+    public static BatchOutcome None { get; } = new([], []);
 
-    public int AcceptedCount => Operations.Count - Failures.Count;
+    public IReadOnlyList<IpvsOperation> Operations { get; }
+    public IReadOnlyList<IpvsOperationFailure> Failures { get; }
+
+    /// <summary>The failure of operation <paramref name="index"/>, or null when the kernel accepted it.</summary>
+    public IpvsOperationFailure? FailureAt(int index) => _byIndex.GetValueOrDefault(index);
+
+    public bool Accepted(int index) => !_byIndex.ContainsKey(index);
+
+    public int AcceptedCount => Operations.Count - _byIndex.Count;
 
     public IReadOnlyList<IpvsException> Errors => [.. Failures.Select(f => f.Error)];
 }
