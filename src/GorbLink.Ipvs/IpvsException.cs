@@ -1,3 +1,5 @@
+using GorbLink.Netlink;
+
 namespace GorbLink.Ipvs;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace GorbLink.Ipvs;
 /// </summary>
 public class IpvsException : Exception
 {
-    public IpvsException(IpvsOperationKind operation, string target, int errno, string message, string? kernelMessage = null, Exception? inner = null)
+    public IpvsException(IpvsOperationKind operation, string target, Errno errno, string message, string? kernelMessage = null, Exception? inner = null)
         : base(message, inner)
     {
         Operation = operation;
@@ -18,16 +20,16 @@ public class IpvsException : Exception
     public IpvsOperationKind Operation { get; }
     /// <summary>The object the operation was about, e.g. "service tcp 10.0.0.1:80".</summary>
     public string Target { get; }
-    /// <summary>Positive errno the kernel returned (0 when the failure was not the kernel's).</summary>
-    public int Errno { get; }
+    /// <summary>What the kernel returned (<see cref="Errno.None"/> when the failure was not the kernel's).</summary>
+    public Errno Errno { get; }
     /// <summary>The kernel's extended-ack message, if it sent one.</summary>
     public string? KernelMessage { get; }
 }
 
 /// <summary>The running kernel has no IPVS (no ip_vs module loaded and none loadable).</summary>
 public sealed class IpvsUnavailableException(string message, Exception? inner = null)
-    : IpvsException(IpvsOperationKind.GetInfo, "IPVS", 2, message, null, inner);
+    : IpvsException(IpvsOperationKind.GetInfo, "IPVS", Errno.ENOENT, message, null, inner);
 
 /// <summary>The process lacks CAP_NET_ADMIN in the initial user namespace, which every IPVS command needs.</summary>
 public sealed class IpvsPermissionException(IpvsOperationKind operation, string target, string message)
-    : IpvsException(operation, target, 1, message);
+    : IpvsException(operation, target, Errno.EPERM, message);

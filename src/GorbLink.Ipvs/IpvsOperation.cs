@@ -64,15 +64,38 @@ public enum IpvsOperationKind
     StartDaemon,
     StopDaemon,
     GetDaemons,
+    /// <summary>A whole batch, when the socket failed under it (send, receive, timeout) and no one message is to blame.</summary>
+    Batch,
 }
 
-/// <summary>Outcome of a batch: which operations the kernel refused, and why.</summary>
-public sealed record IpvsBatchResult(int Count, IReadOnlyList<IpvsException> Failures)
+/// <summary>One operation of a batch that the kernel refused: its position in the batch, the operation, and why.</summary>
+public sealed record IpvsOperationFailure(int Index, IpvsOperation Operation, IpvsException Error)
+{
+    public string Message => Error.Message;
+    public override string ToString() => Error.Message;
+}
+
+/// <summary>
+/// Outcome of a batch: which operations the kernel refused, and why, in batch order. Each failure carries the index of
+/// its operation, so a caller matches failures to what it sent by position, never by text (two operations may read
+/// the same).
+/// </summary>
+public sealed record IpvsBatchResult(int Count, IReadOnlyList<IpvsOperationFailure> Failures)
 {
     public bool Succeeded => Failures.Count == 0;
 
+    /// <summary>The failure of the operation at <paramref name="index"/>, or null when the kernel accepted it.</summary>
+    public IpvsOperationFailure? FailureAt(int index)
+    {
+        foreach (var failure in Failures)
+        {
+            if (failure.Index == index) return failure;
+        }
+        return null;
+    }
+
     public void ThrowIfFailed()
     {
-        if (Failures.Count > 0) throw Failures[0];
+        if (Failures.Count > 0) throw Failures[0].Error;
     }
 }

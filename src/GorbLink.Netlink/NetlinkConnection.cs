@@ -4,9 +4,9 @@ namespace GorbLink.Netlink;
 public delegate void NetlinkReplyHandler(in NetlinkMessageHeader header, ReadOnlySpan<byte> payload);
 
 /// <summary>What the kernel said to one message of a batch: 0, or a positive errno with its extended-ack text.</summary>
-public readonly record struct NetlinkAck(int Errno, string? KernelMessage)
+public readonly record struct NetlinkAck(Errno Errno, string? KernelMessage)
 {
-    public bool Succeeded => Errno == 0;
+    public bool Succeeded => Errno.IsNone;
 }
 
 /// <summary>
@@ -73,7 +73,7 @@ public sealed class NetlinkConnection : IDisposable
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 Reset();
-                throw new NetlinkException(operation, 110 /* ETIMEDOUT */, $"no reply within {ReplyTimeout.TotalSeconds:0} s", sequence);
+                throw new NetlinkException(operation, Errno.ETIMEDOUT, $"no reply within {ReplyTimeout.TotalSeconds:0} s", sequence);
             }
             catch (NetlinkException e) when (e is NetlinkProtocolException || e.Operation is "send" or "receive")
             {
@@ -128,7 +128,7 @@ public sealed class NetlinkConnection : IDisposable
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 Reset();
-                throw new NetlinkException("batch", 110 /* ETIMEDOUT */, $"no reply within {ReplyTimeout.TotalSeconds:0} s", first);
+                throw new NetlinkException("batch", Errno.ETIMEDOUT, $"no reply within {ReplyTimeout.TotalSeconds:0} s", first);
             }
             catch (Exception e) when (e is OperationCanceledException or NetlinkException)
             {
@@ -229,7 +229,7 @@ public sealed class NetlinkConnection : IDisposable
                 case NetlinkConstants.NLMSG_ERROR:
                 {
                     var (errno, message) = ParseError(header, payload);
-                    if (errno != 0) throw new NetlinkException(operation, errno, message, sequence);
+                    if (!errno.IsNone) throw new NetlinkException(operation, errno, message, sequence);
                     // A dump is not ACKed on success (netlink_rcv_skb skips the ACK for -EINTR); for a doit
                     // the ACK follows any reply message.
                     if (!isDump) return true;
@@ -240,14 +240,14 @@ public sealed class NetlinkConnection : IDisposable
                     if (payload.Length >= 4)
                     {
                         var status = NativeEndian.ReadInt32(payload);
-                        if (status < 0) throw new NetlinkException(operation, -status, null, sequence);
+                        if (status < 0) throw new NetlinkException(operation, new Errno(-status), null, sequence);
                     }
                     return true;
                 }
                 case NetlinkConstants.NLMSG_NOOP:
                     break;
                 case NetlinkConstants.NLMSG_OVERRUN:
-                    throw new NetlinkException(operation, 105 /* ENOBUFS */, "receive queue overrun", sequence);
+                    throw new NetlinkException(operation, Errno.ENOBUFS, "receive queue overrun", sequence);
                 default:
                     onReply?.Invoke(header, payload);
                     break;
@@ -260,11 +260,11 @@ public sealed class NetlinkConnection : IDisposable
     /// struct nlmsgerr: s32 error, the request's nlmsghdr, the request payload unless NLM_F_CAPPED,
     /// then extended-ack TLVs when NLM_F_ACK_TLVS.
     /// </summary>
-    internal static (int Errno, string? Message) ParseError(in NetlinkMessageHeader header, ReadOnlySpan<byte> payload)
+    internal static (Errno Errno, string? Message) ParseError(in NetlinkMessageHeader header, ReadOnlySpan<byte> payload)
     {
         if (payload.Length < 4) throw new NetlinkProtocolException($"error message has {payload.Length} bytes");
-        var errno = -NativeEndian.ReadInt32(payload);
-        return (errno, errno == 0 ? null : ParseExtendedAck(payload, header.Flags));
+        var errno = new Errno(-NativeEndian.ReadInt32(payload));
+        return (errno, errno.IsNone ? null : ParseExtendedAck(payload, header.Flags));
     }
 
     internal static string? ParseExtendedAck(ReadOnlySpan<byte> payload, NetlinkMessageFlags flags)

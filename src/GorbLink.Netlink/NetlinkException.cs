@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace GorbLink.Netlink;
 
 /// <summary>
@@ -8,7 +6,7 @@ namespace GorbLink.Netlink;
 /// </summary>
 public class NetlinkException : Exception
 {
-    public NetlinkException(string operation, int errno, string? kernelMessage = null, uint sequence = 0, Exception? inner = null)
+    public NetlinkException(string operation, Errno errno, string? kernelMessage = null, uint sequence = 0, Exception? inner = null)
         : base(Format(operation, errno, kernelMessage), inner)
     {
         Operation = operation;
@@ -24,16 +22,17 @@ public class NetlinkException : Exception
 
     /// <summary>Short name of what failed, e.g. "send", "receive", "resolve-family IPVS".</summary>
     public string Operation { get; }
-    /// <summary>Positive errno.</summary>
-    public int Errno { get; }
+    /// <summary>What the kernel or the syscall answered.</summary>
+    public Errno Errno { get; }
     /// <summary>NLMSGERR_ATTR_MSG from the kernel's extended ACK, if any.</summary>
     public string? KernelMessage { get; }
     public uint Sequence { get; }
 
-    public static string Describe(int errno) => $"{Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
+    /// <summary>Same as <see cref="Netlink.Errno.Describe"/>; kept for callers that hold a number.</summary>
+    public static string Describe(int errno) => new Errno(errno).Describe();
 
-    private static string Format(string operation, int errno, string? kernelMessage) =>
-        kernelMessage is null ? $"netlink {operation}: {Describe(errno)}" : $"netlink {operation}: {Describe(errno)}: {kernelMessage}";
+    private static string Format(string operation, Errno errno, string? kernelMessage) =>
+        kernelMessage is null ? $"netlink {operation}: {errno.Describe()}" : $"netlink {operation}: {errno.Describe()}: {kernelMessage}";
 }
 
 /// <summary>A reply could not be parsed: truncated, mis-sized or out of sequence.</summary>

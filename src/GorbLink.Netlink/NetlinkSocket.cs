@@ -24,15 +24,15 @@ public sealed class NetlinkSocket : INetlinkTransport
     public static NetlinkSocket Open(int protocol, int receiveBufferBytes = 4 << 20)
     {
         var fd = LibC.Socket(NetlinkConstants.AF_NETLINK, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, protocol);
-        if (fd < 0) throw new NetlinkException("socket", Marshal.GetLastPInvokeError());
+        if (fd < 0) throw new NetlinkException("socket", Errno.OfLastPInvoke());
         try
         {
             var address = new LibC.SockaddrNetlink { Family = NetlinkConstants.AF_NETLINK };
             if (LibC.Bind(fd, ref address, Marshal.SizeOf<LibC.SockaddrNetlink>()) != 0)
-                throw new NetlinkException("bind", Marshal.GetLastPInvokeError());
+                throw new NetlinkException("bind", Errno.OfLastPInvoke());
             var length = Marshal.SizeOf<LibC.SockaddrNetlink>();
             if (LibC.GetSockName(fd, ref address, ref length) != 0)
-                throw new NetlinkException("getsockname", Marshal.GetLastPInvokeError());
+                throw new NetlinkException("getsockname", Errno.OfLastPInvoke());
 
             // Error ACKs then carry only the request header, not its whole payload.
             SetOption(fd, NetlinkConstants.SOL_NETLINK, NetlinkConstants.NETLINK_CAP_ACK, 1);
@@ -60,11 +60,11 @@ public sealed class NetlinkSocket : INetlinkTransport
         try
         {
             var sent = await _socket.SendAsync(datagram, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            if (sent != datagram.Length) throw new NetlinkException("send", 90 /* EMSGSIZE */);
+            if (sent != datagram.Length) throw new NetlinkException("send", Errno.EMSGSIZE);
         }
         catch (SocketException e)
         {
-            throw new NetlinkException("send", e.ErrorCode == 0 ? (int)e.SocketErrorCode : NativeErrno(e), inner: e);
+            throw new NetlinkException("send", e.ErrorCode == 0 ? new Errno((int)e.SocketErrorCode) : NativeErrno(e), inner: e);
         }
     }
 
@@ -82,13 +82,13 @@ public sealed class NetlinkSocket : INetlinkTransport
 
     public void Dispose() => _socket.Dispose();
 
-    private static int NativeErrno(SocketException e) => e.SocketErrorCode switch
+    private static Errno NativeErrno(SocketException e) => e.SocketErrorCode switch
     {
-        SocketError.NoBufferSpaceAvailable => 105,
-        SocketError.AccessDenied => 13,
-        SocketError.MessageSize => 90,
-        SocketError.ConnectionRefused => 111,
-        _ => e.ErrorCode > 0 && e.ErrorCode < 4096 ? e.ErrorCode : 5,
+        SocketError.NoBufferSpaceAvailable => Errno.ENOBUFS,
+        SocketError.AccessDenied => Errno.EACCES,
+        SocketError.MessageSize => Errno.EMSGSIZE,
+        SocketError.ConnectionRefused => Errno.ECONNREFUSED,
+        _ => e.ErrorCode > 0 && e.ErrorCode < 4096 ? new Errno(e.ErrorCode) : Errno.EIO,
     };
 
     private static bool SetOption(int fd, int level, int name, int value) =>

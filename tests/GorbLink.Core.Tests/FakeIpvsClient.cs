@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using GorbLink.Core.Desired;
 using GorbLink.Ipvs;
+using GorbLink.Netlink;
 
 namespace GorbLink.Core.Tests;
 
@@ -34,9 +35,12 @@ internal sealed class FakeIpvsClient : IIpvsClient
     /// <summary>Returns an errno for an operation the kernel should refuse, or 0.</summary>
     public Func<IpvsOperation, int>? Refuse { get; set; }
 
+    /// <summary>The error of a refused operation; null: one naming its kind and target, "{kind} {target}: errno {n}".</summary>
+    public Func<IpvsOperation, int, IpvsException>? RefusalError { get; set; }
+
     /// <summary>While positive, GetTableAsync throws <see cref="DumpFailure"/> (as a broken netlink socket would) and counts down.</summary>
     public int FailDumps { get; set; }
-    public Exception DumpFailure { get; set; } = new IpvsException(IpvsOperationKind.GetService, "services", 105, "dump services: no buffer space available");
+    public Exception DumpFailure { get; set; } = new IpvsException(IpvsOperationKind.GetService, "services", Errno.ENOBUFS, "dump services: no buffer space available");
 
     /// <summary>When set, the next ExecuteAsync applies its operations and then throws this: the process dying between batch and bookkeeping.</summary>
     public Exception? FailAfterNextBatch { get; set; }
@@ -162,13 +166,18 @@ internal sealed class FakeIpvsClient : IIpvsClient
                 FailNextBatch = null;
                 throw e;
             }
-            var failures = new List<IpvsException>();
-            foreach (var operation in operations)
+            var failures = new List<IpvsOperationFailure>();
+            for (var i = 0; i < operations.Count; i++)
             {
+                var operation = operations[i];
                 var errno = Refuse?.Invoke(operation) ?? 0;
                 if (errno == 0) errno = Apply(operation);
                 if (errno != 0)
-                    failures.Add(new IpvsException(operation.Kind, operation.Target, errno, $"{operation.Kind} {operation.Target}: errno {errno}"));
+                {
+                    var error = RefusalError?.Invoke(operation, errno)
+                        ?? new IpvsException(operation.Kind, operation.Target, new Errno(errno), $"{operation.Kind} {operation.Target}: errno {errno}");
+                    failures.Add(new IpvsOperationFailure(i, operation, error));
+                }
             }
             if (FailAfterNextBatch is { } after)
             {

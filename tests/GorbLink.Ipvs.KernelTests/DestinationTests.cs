@@ -107,6 +107,8 @@ public class DestinationTests
 
         var failure = Assert.Single(result.Failures);
         Assert.Equal($"{duplicate.Target} already exists", failure.Message);
+        Assert.Equal(602, failure.Index); // the second copy; the kernel applied the first
+        Assert.True(failure.Error.Errno.AlreadyExists);
         var save = KernelIpvs.IpvsadmSave();
         Assert.Equal(200, save.Count(l => l.StartsWith("-A ")));
         Assert.Equal(1000, save.Count(l => l.StartsWith("-a ")));

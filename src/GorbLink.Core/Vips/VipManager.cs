@@ -46,8 +46,6 @@ public sealed record VipSyncResult
 /// </remarks>
 public sealed class VipManager : IReconcilePassObserver
 {
-    private const int ENODEV = 19;
-
     private readonly IInterfaceAddressClient _addresses;
     private readonly OwnershipStore? _ownership;
     private readonly VipManagerOptions _options;
@@ -187,7 +185,7 @@ public sealed class VipManager : IReconcilePassObserver
             }
             try
             {
-                var index = IndexOf(vip.Interface) ?? throw new InterfaceNotFoundException(vip.Interface, ENODEV);
+                var index = IndexOf(vip.Interface) ?? throw new InterfaceNotFoundException(vip.Interface, Errno.ENODEV);
                 await _addresses.DeleteAsync(new InterfaceAddress(index, vip.Address, vip.PrefixLength), cancellationToken).ConfigureAwait(false);
                 added.Remove(vip);
                 removedNow.Add(vip);

@@ -1,17 +1,15 @@
 using GorbLink.Netlink;
+using static GorbLink.Netlink.Errno.Codes;
 
 namespace GorbLink.Ipvs.Netlink;
 
 /// <summary>Turns an errno from an IPVS command into a sentence about the object, as ipvs_strerror does for ipvsadm.</summary>
 internal static class IpvsErrors
 {
-    private const int EPERM = 1, ENOENT = 2, ESRCH = 3, EACCES = 13, EEXIST = 17, EINVAL = 22, ERANGE = 34,
-        EOPNOTSUPP = 95, EAFNOSUPPORT = 97;
-
-    public static IpvsException Describe(IpvsOperation operation, int errno, string? kernelMessage, Exception? inner = null)
+    public static IpvsException Describe(IpvsOperation operation, Errno errno, string? kernelMessage, Exception? inner = null)
     {
         var target = operation.Target;
-        string? message = (operation, errno) switch
+        string? message = (operation, errno.Value) switch
         {
             (IpvsOperation.CreateService op, EEXIST) => $"service {op.Service.Key} already exists",
             (IpvsOperation.CreateService or IpvsOperation.UpdateService, ENOENT) => SchedulerMissing(operation),
@@ -30,9 +28,9 @@ internal static class IpvsErrors
         return Build(operation.Kind, target, errno, kernelMessage, message, inner);
     }
 
-    public static IpvsException Describe(IpvsOperationKind kind, string target, int errno, string? kernelMessage, Exception? inner = null)
+    public static IpvsException Describe(IpvsOperationKind kind, string target, Errno errno, string? kernelMessage, Exception? inner = null)
     {
-        string? message = (kind, errno) switch
+        string? message = (kind, errno.Value) switch
         {
             (IpvsOperationKind.GetService or IpvsOperationKind.Zero, ESRCH) => $"no such {target}",
             (IpvsOperationKind.StartDaemon, EEXIST) => $"{target}: already running",
@@ -43,15 +41,15 @@ internal static class IpvsErrors
         return Build(kind, target, errno, kernelMessage, message, inner);
     }
 
-    private static IpvsException Build(IpvsOperationKind kind, string target, int errno, string? kernelMessage, string? message, Exception? inner)
+    private static IpvsException Build(IpvsOperationKind kind, string target, Errno errno, string? kernelMessage, string? message, Exception? inner)
     {
-        if (errno is EPERM or EACCES)
+        if (errno.IsPermissionDenied)
             return new IpvsPermissionException(kind, target, IpvsNetlinkClient.PermissionMessage($"{Verb(kind)} {target}"));
-        message ??= errno switch
+        message ??= errno.Value switch
         {
             EAFNOSUPPORT => $"{Verb(kind)} {target}: address family not supported (IPv6 disabled, or the kernel lacks CONFIG_IP_VS_IPV6)",
             EOPNOTSUPP => $"{Verb(kind)} {target}: not supported by this kernel",
-            _ => $"{Verb(kind)} {target}: {NetlinkException.Describe(errno)}",
+            _ => $"{Verb(kind)} {target}: {errno.Describe()}",
         };
         if (kernelMessage is { Length: > 0 }) message += $" (kernel: {kernelMessage})";
         return new IpvsException(kind, target, errno, message, kernelMessage, inner);

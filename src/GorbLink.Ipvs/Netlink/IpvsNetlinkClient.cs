@@ -45,7 +45,7 @@ public sealed class IpvsNetlinkClient : IIpvsClient
                 "the kernel has no IPVS: generic netlink family \"IPVS\" is missing. Load the module with `modprobe ip_vs` " +
                 "(in a container, load it on the host: modules cannot be loaded from inside)", e);
         }
-        catch (NetlinkException e) when (e.Errno is 1 or 13)
+        catch (NetlinkException e) when (e.Errno.IsPermissionDenied)
         {
             connection.Dispose();
             throw new IpvsPermissionException(IpvsOperationKind.GetInfo, "IPVS", PermissionMessage("open"));
@@ -82,7 +82,7 @@ public sealed class IpvsNetlinkClient : IIpvsClient
             await read().ConfigureAwait(false);
             return;
         }
-        catch (IpvsException e) when (e.Errno == 2)
+        catch (IpvsException e) when (e.Errno == Errno.ENOENT)
         {
             GenericNetlinkFamily family;
             try
@@ -110,7 +110,7 @@ public sealed class IpvsNetlinkClient : IIpvsClient
                 (in NetlinkMessageHeader _, ReadOnlySpan<byte> payload) => found = IpvsCodec.ParseServiceMessage(payload),
                 cancellationToken).ConfigureAwait(false);
         }
-        catch (IpvsException e) when (e.Errno == 3 /* ESRCH */)
+        catch (IpvsException e) when (e.Errno == Errno.ESRCH)
         {
             return null;
         }
@@ -168,13 +168,16 @@ public sealed class IpvsNetlinkClient : IIpvsClient
         }
         catch (NetlinkException e)
         {
-            throw new IpvsException(IpvsOperationKind.CreateService, $"a batch of {operations.Count} operations", e.Errno,
+            // The socket failed (send, receive, timeout, unparsable reply): no one operation was refused, and which
+            // of them the kernel did is unknown; the caller reads the table again.
+            throw new IpvsException(IpvsOperationKind.Batch, $"a batch of {operations.Count} operations", e.Errno,
                 $"IPVS batch of {operations.Count} operations failed: {e.Message}", e.KernelMessage, e);
         }
-        var failures = new List<IpvsException>();
+        var failures = new List<IpvsOperationFailure>();
         for (var i = 0; i < acks.Length; i++)
         {
-            if (!acks[i].Succeeded) failures.Add(IpvsErrors.Describe(operations[i], acks[i].Errno, acks[i].KernelMessage));
+            if (!acks[i].Succeeded)
+                failures.Add(new IpvsOperationFailure(i, operations[i], IpvsErrors.Describe(operations[i], acks[i].Errno, acks[i].KernelMessage)));
         }
         return new IpvsBatchResult(operations.Count, failures);
     }

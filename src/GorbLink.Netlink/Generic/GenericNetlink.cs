@@ -63,7 +63,7 @@ public static class GenericNetlink
                     if (payload.Length > 0 && payload[0] == CTRL_CMD_NEWFAMILY) family = ParseFamily(payload);
                 }, cancellationToken).ConfigureAwait(false);
         }
-        catch (NetlinkException e) when (e.Errno == 2)
+        catch (NetlinkException e) when (e.Errno == Errno.ENOENT)
         {
             throw new GenericNetlinkFamilyNotFoundException(name, e);
         }
@@ -73,7 +73,7 @@ public static class GenericNetlink
 
 /// <summary>The kernel has no generic-netlink family of that name (its module is not loaded and could not be loaded).</summary>
 public sealed class GenericNetlinkFamilyNotFoundException(string family, Exception inner)
-    : NetlinkException($"resolve-family {family}", 2, $"generic netlink family \"{family}\" is not registered", 0, inner)
+    : NetlinkException($"resolve-family {family}", Errno.ENOENT, $"generic netlink family \"{family}\" is not registered", 0, inner)
 {
     public string Family { get; } = family;
 }

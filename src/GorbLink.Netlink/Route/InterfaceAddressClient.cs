@@ -26,8 +26,6 @@ public interface IInterfaceAddressClient
 /// </summary>
 public sealed class InterfaceAddressClient(NetlinkConnection connection) : IInterfaceAddressClient, IDisposable
 {
-    private const int EEXIST = 17, ENODEV = 19, EADDRNOTAVAIL = 99;
-
     /// <summary>A client on its own NETLINK_ROUTE socket (opened on first use).</summary>
     public static InterfaceAddressClient Open() => new(NetlinkConnection.ForProtocol(NetlinkConstants.NETLINK_ROUTE));
 
@@ -37,8 +35,8 @@ public sealed class InterfaceAddressClient(NetlinkConnection connection) : IInte
         var index = LibC.IfNameToIndex(name);
         if (index == 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            throw new InterfaceNotFoundException(name, errno == 0 ? ENODEV : errno);
+            var errno = Errno.OfLastPInvoke();
+            throw new InterfaceNotFoundException(name, errno.IsNone ? Errno.ENODEV : errno);
         }
         return (int)index;
     }
@@ -62,7 +60,7 @@ public sealed class InterfaceAddressClient(NetlinkConnection connection) : IInte
                 null, cancellationToken).ConfigureAwait(false);
             return true;
         }
-        catch (NetlinkException e) when (e.Errno == EEXIST)
+        catch (NetlinkException e) when (e.Errno.AlreadyExists)
         {
             return false;
         }
@@ -76,7 +74,7 @@ public sealed class InterfaceAddressClient(NetlinkConnection connection) : IInte
                 null, cancellationToken).ConfigureAwait(false);
             return true;
         }
-        catch (NetlinkException e) when (e.Errno is EADDRNOTAVAIL or ENODEV)
+        catch (NetlinkException e) when (e.Errno == Errno.EADDRNOTAVAIL || e.Errno == Errno.ENODEV)
         {
             // ENODEV: the interface is gone, and its addresses with it.
             return false;
@@ -87,7 +85,7 @@ public sealed class InterfaceAddressClient(NetlinkConnection connection) : IInte
 }
 
 /// <summary>No network interface has the name (in this network namespace).</summary>
-public sealed class InterfaceNotFoundException(string name, int errno)
+public sealed class InterfaceNotFoundException(string name, Errno errno)
     : NetlinkException("if_nametoindex", errno, $"no network interface named \"{name}\"")
 {
     public string InterfaceName { get; } = name;

@@ -245,7 +245,7 @@ public sealed class GorbApi : IAsyncDisposable
             {
                 await _ipvs.DeleteServiceAsync(service.Service.Key, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (IpvsException e) when (e.Errno is ESRCH or ENOENT)
+            catch (IpvsException e) when ((int)e.Errno is ESRCH or ENOENT)
             {
             }
             foreach (var rsId in service.Backends)
@@ -331,7 +331,7 @@ public sealed class GorbApi : IAsyncDisposable
             {
                 await _ipvs.DeleteDestinationAsync(service.Service.Key, backend.Destination.Key, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (IpvsException e) when (e.Errno is ESRCH or ENOENT)
+            catch (IpvsException e) when ((int)e.Errno is ESRCH or ENOENT)
             {
             }
             _backends.Remove(rsId);

@@ -1,3 +1,4 @@
+using GorbLink.Netlink;
 using Microsoft.Extensions.Logging;
 
 namespace GorbLink.Hosting;
@@ -101,7 +102,7 @@ internal sealed partial class Sysctls(ILogger logger, string root = "/proc/sys")
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
             stream.Write(System.Text.Encoding.ASCII.GetBytes(setting.Value + "\n"));
         }
-        catch (IOException e) when (e.HResult == 30 /* EROFS */)
+        catch (IOException e) when (e.HResult == Errno.EROFS)
         {
             throw new SysctlException(
                 $"cannot set {setting.Name}: {root} is read-only here (a container's default). Either set it on the host " +

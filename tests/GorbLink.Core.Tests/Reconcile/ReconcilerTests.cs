@@ -4,6 +4,7 @@ using GorbLink.Core.Ownership;
 using GorbLink.Core.Reconcile;
 using GorbLink.Core.Status;
 using GorbLink.Ipvs;
+using GorbLink.Netlink;
 using static GorbLink.Core.Tests.Reconcile.ReconcileHarness;
 
 namespace GorbLink.Core.Tests.Reconcile;
@@ -213,7 +214,7 @@ public sealed class ReconcilerTests
     {
         using var h = new ReconcileHarness();
         h.Set(Container("web-1", 32001));
-        h.Kernel.FailAfterNextBatch = new IpvsException(IpvsOperationKind.CreateService, "a batch", 4, "killed");
+        h.Kernel.FailAfterNextBatch = new IpvsException(IpvsOperationKind.Batch, "a batch", Errno.EINTR, "killed");
         await Assert.ThrowsAsync<IpvsException>(h.PassAsync);
         Assert.True(h.Kernel.Has(Web, Dest(32001)));
 
@@ -465,6 +466,35 @@ public sealed class ReconcilerTests
         Assert.NotNull(h.Reconciler.Status);
     }
 
+    /// <summary>
+    /// Refusals are matched to the plan by their index in the batch, not by what they say: two refusals that read the
+    /// same, and name neither the operation's kind nor its target, still leave exactly the accepted writes owned.
+    /// </summary>
+    [Fact]
+    public async Task RefusalsThatReadTheSameAreMatchedToTheirOperationsByIndex()
+    {
+        using var h = new ReconcileHarness();
+        h.Kernel.Refuse = o => o is IpvsOperation.CreateDestination c && c.Destination.Key != Dest(32002) ? 22 : 0;
+        h.Kernel.RefusalError = (_, errno) => new IpvsException(IpvsOperationKind.Batch, "something", new Errno(errno), "invalid destination");
+        h.Set(Container("web-1", 32001), Container("web-2", 32002), Container("web-3", 32003));
+
+        var first = await h.PassAsync();
+
+        Assert.Equal(2, first.Failures.Count);
+        Assert.Equal(2, first.Applied); // the service and web-2
+        Assert.Equal([Dest(32002)], h.OwnedOnDisk().DestinationsOf(Web));
+        var status = StatusFile.Read(h.StatusPath);
+        var service = Assert.Single(status.Services);
+        Assert.Equal([32002], service.Destinations.Select(d => d.Port));
+        Assert.Equal(["invalid destination", "invalid destination"], status.Failures);
+        Assert.Equal(2, h.Log.WithEvent(3003).Count); // one line per refused write
+
+        h.Kernel.Refuse = null;
+        var retry = await h.PassAsync();
+        Assert.Equal(2, retry.Plan.Count(IpvsOperationKind.CreateDestination));
+        Assert.Equal([Dest(32001), Dest(32002), Dest(32003)], h.OwnedOnDisk().DestinationsOf(Web));
+    }
+
     [Fact]
     public async Task KernelRefusalsLeaveTheRestAppliedOwnershipExactAndAreRetried()
     {
@@ -598,7 +628,7 @@ public sealed class ReconcilerTests
     {
         public Task<IpvsBatchResult> ExecuteAsync(IReadOnlyList<IpvsOperation> operations, CancellationToken cancellationToken = default) =>
             Task.FromResult(new IpvsBatchResult(operations.Count,
-                [.. operations.Select(o => (IpvsException)new IpvsPermissionException(o.Kind, o.Target, $"{o.Target}: permission denied"))]));
+                [.. operations.Select((o, i) => new IpvsOperationFailure(i, o, new IpvsPermissionException(o.Kind, o.Target, $"{o.Target}: permission denied")))]));
 
         public Task<IReadOnlyList<VirtualServiceTable>> GetTableAsync(CancellationToken cancellationToken = default) => inner.GetTableAsync(cancellationToken);
         public Task<IReadOnlyList<VirtualServiceStatus>> GetServicesAsync(CancellationToken cancellationToken = default) => inner.GetServicesAsync(cancellationToken);

@@ -24,7 +24,7 @@ internal sealed class FakeAddresses : IInterfaceAddressClient
     public IPAddress? RaceOn { get; set; }
 
     public int GetInterfaceIndex(string name) =>
-        Interfaces.TryGetValue(name, out var index) ? index : throw new InterfaceNotFoundException(name, 19);
+        Interfaces.TryGetValue(name, out var index) ? index : throw new InterfaceNotFoundException(name, Errno.ENODEV);
 
     public Task<IReadOnlyList<InterfaceAddress>> GetAddressesAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<InterfaceAddress>>([.. Addresses]);
@@ -32,7 +32,7 @@ internal sealed class FakeAddresses : IInterfaceAddressClient
     public Task<bool> AddAsync(InterfaceAddress address, CancellationToken cancellationToken = default)
     {
         Calls.Add($"add {address} dev {address.InterfaceIndex}");
-        if (FailWith is { } errno) throw new NetlinkException($"add address {address}", errno);
+        if (FailWith is { } errno) throw new NetlinkException($"add address {address}", new Errno(errno));
         if (address.Address.Equals(RaceOn) || Addresses.Any(a => a.InterfaceIndex == address.InterfaceIndex && a.Address.Equals(address.Address)))
             return Task.FromResult(false);
         Addresses.Add(address);
@@ -42,7 +42,7 @@ internal sealed class FakeAddresses : IInterfaceAddressClient
     public Task<bool> DeleteAsync(InterfaceAddress address, CancellationToken cancellationToken = default)
     {
         Calls.Add($"del {address} dev {address.InterfaceIndex}");
-        if (FailWith is { } errno) throw new NetlinkException($"delete address {address}", errno);
+        if (FailWith is { } errno) throw new NetlinkException($"delete address {address}", new Errno(errno));
         return Task.FromResult(Addresses.RemoveAll(a => a.InterfaceIndex == address.InterfaceIndex && a.Address.Equals(address.Address)) > 0);
     }
 }

@@ -142,7 +142,69 @@ public class IpvsNetlinkClientTests
 
         var failure = Assert.Single(result.Failures);
         Assert.Equal("destination 10.1.0.2:8080 of service tcp 10.0.0.1:80 already exists", failure.Message);
+        Assert.Equal(2, failure.Index);
+        Assert.Same(operations[2], failure.Operation);
+        Assert.True(failure.Error.Errno.AlreadyExists);
+        Assert.Null(result.FailureAt(1));
+        Assert.Same(failure, result.FailureAt(2));
         Assert.Equal(5, kernel.Requests.Count); // family lookup + 4, in order
-        Assert.Throws<IpvsException>(result.ThrowIfFailed);
+        Assert.Same(failure.Error, Assert.Throws<IpvsException>(result.ThrowIfFailed));
+    }
+
+    /// <summary>The same operation twice in a batch reads the same twice: only the index tells the failures apart.</summary>
+    [Fact]
+    public async Task FailuresWithTheSameTextAreToldApartByTheirIndex()
+    {
+        var duplicate = new IpvsOperation.CreateDestination(Web, new Destination(new DestinationKey(IPAddress.Parse("10.1.0.2"), 8080), DestinationSpec.Default));
+        var (client, _) = await Open(r => r.Command == 5 && r.Attributes.IndexOf(new byte[] { 10, 1, 0, 2 }) >= 0 ? FakeReply.Fail(17) : FakeReply.Ack);
+        await using var _c = client;
+        IpvsOperation[] operations =
+        [
+            duplicate,
+            new IpvsOperation.CreateDestination(Web, new Destination(new DestinationKey(IPAddress.Parse("10.1.0.1"), 8080), DestinationSpec.Default)),
+            duplicate,
+        ];
+
+        var result = await client.ExecuteAsync(operations, TestContext.Current.CancellationToken);
+
+        Assert.Equal([0, 2], result.Failures.Select(f => f.Index));
+        Assert.Equal(result.Failures[0].Message, result.Failures[1].Message);
+        Assert.Equal(3, result.Count);
+    }
+
+    /// <summary>A socket failure under a batch blames no one operation: it is the batch's, not a CreateService's.</summary>
+    [Fact]
+    public async Task AWholeBatchFailureIsNamedAsTheBatch()
+    {
+        var kernel = new FakeKernel(r => r.Header.Type == GenericNetlink.ControllerFamilyId ? FamilyReply() : FakeReply.Ack);
+        var transport = new FailingSends(kernel);
+        await using var client = await IpvsNetlinkClient.OpenAsync(new NetlinkConnection(() => transport), TestContext.Current.CancellationToken);
+        transport.Failing = true;
+        IpvsOperation[] operations =
+        [
+            new IpvsOperation.DeleteService(Web),
+            new IpvsOperation.DeleteService(VirtualServiceKey.For(IpvsProtocol.Udp, IPAddress.Parse("10.0.0.1"), 53)),
+        ];
+
+        var error = await Assert.ThrowsAsync<IpvsException>(() => client.ExecuteAsync(operations, TestContext.Current.CancellationToken));
+
+        Assert.Equal(IpvsOperationKind.Batch, error.Operation);
+        Assert.Equal("a batch of 2 operations", error.Target);
+        Assert.Equal(Errno.ENOBUFS, error.Errno);
+        Assert.StartsWith("IPVS batch of 2 operations failed: netlink send: ", error.Message);
+    }
+
+    /// <summary>A transport whose sends fail once <see cref="Failing"/> is set, as a socket out of buffer space.</summary>
+    private sealed class FailingSends(FakeKernel inner) : INetlinkTransport
+    {
+        public bool Failing { get; set; }
+        public uint PortId => inner.PortId;
+
+        public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, CancellationToken cancellationToken) =>
+            Failing ? throw new NetlinkException("send", Errno.ENOBUFS) : inner.SendAsync(datagram, cancellationToken);
+
+        public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) => inner.ReceiveAsync(buffer, cancellationToken);
+
+        public void Dispose() => inner.Dispose();
     }
 }

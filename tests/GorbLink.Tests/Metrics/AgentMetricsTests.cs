@@ -82,7 +82,7 @@ public class AgentMetricsTests
     [Fact]
     public async Task AKernelThatCannotBeReadIsCountedAndTheRestStillServed()
     {
-        var probe = new FakeProbe { KernelFailure = new IpvsException(IpvsOperationKind.GetService, "services", 105, "dump services: no buffer space") };
+        var probe = new FakeProbe { KernelFailure = new IpvsException(IpvsOperationKind.GetService, "services", GorbLink.Netlink.Errno.ENOBUFS, "dump services: no buffer space") };
         var metrics = new AgentMetrics(probe, new PassDurations(), NullLogger<AgentMetrics>.Instance);
         await metrics.RenderAsync(TestContext.Current.CancellationToken);
         var lines = Lines(await metrics.RenderAsync(TestContext.Current.CancellationToken));
