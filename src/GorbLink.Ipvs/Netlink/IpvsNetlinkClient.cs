@@ -253,6 +253,10 @@ public sealed class IpvsNetlinkClient : IIpvsClient
         {
             throw IpvsErrors.Describe(operation, e.Errno, e.KernelMessage, e);
         }
+        catch (NetlinkException e)
+        {
+            throw IpvsErrors.Transport(operation.Kind, operation.Target, e);
+        }
     }
 
     private async Task Exchange(byte[] request, IpvsOperationKind kind, string target, NetlinkReplyHandler? onReply, CancellationToken cancellationToken)
@@ -264,6 +268,10 @@ public sealed class IpvsNetlinkClient : IIpvsClient
         catch (NetlinkException e) when (e is not NetlinkProtocolException && e.Operation == target)
         {
             throw IpvsErrors.Describe(kind, target, e.Errno, e.KernelMessage, e);
+        }
+        catch (NetlinkException e)
+        {
+            throw IpvsErrors.Transport(kind, target, e);
         }
     }
 
