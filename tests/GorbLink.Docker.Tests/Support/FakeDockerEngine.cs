@@ -39,6 +39,9 @@ public sealed class FakeDockerEngine : IAsyncDisposable
     /// <summary>Inspect JSON by container id; listed by /containers/json.</summary>
     public ConcurrentDictionary<string, string> Containers { get; } = new();
 
+    /// <summary>When set, the raw body of every <c>/containers/json</c> answer instead of one entry per <see cref="Containers"/> key.</summary>
+    public string? ListJson { get; set; }
+
     /// <summary>Events to send on each /events request before ending the stream cleanly.</summary>
     public Func<int, IEnumerable<string>> EventsForStream { get; set; } = _ => [];
 
@@ -96,7 +99,7 @@ public sealed class FakeDockerEngine : IAsyncDisposable
             {
                 var n = Interlocked.Increment(ref _lists);
                 if (BeforeList is { } before) await before(n);
-                await WriteJsonAsync(response, "[" + string.Join(",", Containers.Keys.Select(id => $$"""{"Id":"{{id}}"}""")) + "]");
+                await WriteJsonAsync(response, ListJson ?? "[" + string.Join(",", Containers.Keys.Select(id => $$"""{"Id":"{{id}}"}""")) + "]");
             }
             else if (path.Contains("/containers/", StringComparison.Ordinal) && path.EndsWith("/json", StringComparison.Ordinal))
             {
