@@ -39,6 +39,9 @@ public sealed class FakeDockerEngine : IAsyncDisposable
     /// <summary>Inspect JSON by container id; listed by /containers/json.</summary>
     public ConcurrentDictionary<string, string> Containers { get; } = new();
 
+    /// <summary>When set, the raw body of every <c>/version</c> answer (a recorded engine's), instead of one made from the constructor's versions.</summary>
+    public string? VersionJson { get; set; }
+
     /// <summary>When set, the raw body of every <c>/containers/json</c> answer instead of one entry per <see cref="Containers"/> key.</summary>
     public string? ListJson { get; set; }
 
@@ -92,7 +95,7 @@ public sealed class FakeDockerEngine : IAsyncDisposable
         try
         {
             if (path == "/version" || path.EndsWith("/version", StringComparison.Ordinal))
-                await WriteJsonAsync(response, $$"""{"Version":"{{EngineVersion}}","ApiVersion":"{{ApiVersion}}","MinAPIVersion":"{{MinApiVersion}}","Os":"linux"}""");
+                await WriteJsonAsync(response, VersionJson ?? $$"""{"Version":"{{EngineVersion}}","ApiVersion":"{{ApiVersion}}","MinAPIVersion":"{{MinApiVersion}}","Os":"linux"}""");
             else if (path.EndsWith("/info", StringComparison.Ordinal))
                 await WriteJsonAsync(response, $$"""{"SystemTime":"{{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffffff}}123Z"}""");
             else if (path.EndsWith("/containers/json", StringComparison.Ordinal))
