@@ -17,6 +17,8 @@ public static class ContainerMapper
     public static ContainerRecord Map(ContainerInspect inspect, DockerEvent? lastEvent = null)
     {
         ArgumentNullException.ThrowIfNull(inspect);
+        // The watcher skips such answers before mapping (EngineAnswers); a record without an id would be unkeyable.
+        if (string.IsNullOrWhiteSpace(inspect.Id)) throw new ArgumentException("the engine's inspect answer has no Id", nameof(inspect));
         var config = inspect.Config;
         var lifecycle = MapLifecycle(inspect.State);
         if (lastEvent is not null)

@@ -31,12 +31,23 @@ internal static class DockerTime
                 out var whole))
             return null;
         if (whole.Year <= 1) return null;
-        return whole.ToUnixTimeSeconds() * 1_000_000_000L + extraNanos;
+        return FromSeconds(whole.ToUnixTimeSeconds(), extraNanos);
+    }
+
+    /// <summary>
+    /// Unix nanoseconds in a long reach from 1677-09-21 to 2262-04-11; a time outside that is unknown (null), never
+    /// wrapped into another century.
+    /// </summary>
+    private static long? FromSeconds(long seconds, long extraNanos)
+    {
+        if (seconds is > long.MaxValue / 1_000_000_000L or < long.MinValue / 1_000_000_000L) return null;
+        var nanos = seconds * 1_000_000_000L;
+        return nanos > long.MaxValue - extraNanos ? null : nanos + extraNanos;
     }
 
     /// <summary>An event's time in Unix nanoseconds (timeNano, else time in seconds).</summary>
     public static long? EventNanos(long? timeNano, long? time) =>
-        timeNano is > 0 ? timeNano : time is > 0 ? time * 1_000_000_000L : null;
+        timeNano is > 0 ? timeNano : time is > 0 ? FromSeconds(time.Value, 0) : null;
 
     /// <summary>Formats Unix nanoseconds as the "seconds.nanoseconds" string the events API's <c>since</c> takes.</summary>
     public static string FormatSince(long unixNanos) =>

@@ -309,25 +309,41 @@ public sealed class DockerWatcher
             return;
         }
 
+        if (EngineAnswers.Unusable(id, inspect) is { } reason)
+        {
+            Log.ContainerSkipped(_logger, $"container {Short(id)}", reason);
+            return;
+        }
         _store.Upsert(ToRecord(inspect, lastEvent.Type == "container" ? lastEvent : null));
     }
 
     /// <summary>List all containers, inspect each, replace the store. Returns how many.</summary>
     private async Task<int> FullSyncAsync(DockerConnection connection, CancellationToken cancellationToken)
     {
-        var list = await connection.Client.ListContainersAsync(cancellationToken).ConfigureAwait(false);
-        var inspected = new ContainerInspect?[list.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, list.Count),
+        // One damaged entry in the engine's answer must not keep every healthy container from being programmed:
+        // it is skipped with one line, and the rest load.
+        var (ids, listProblems) = EngineAnswers.ListedIds(await connection.Client.ListContainersAsync(cancellationToken).ConfigureAwait(false));
+        foreach (var problem in listProblems) Log.ContainerSkipped(_logger, "an entry of the container list", problem);
+        var inspected = new ContainerInspect?[ids.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, ids.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.InspectParallelism), CancellationToken = cancellationToken },
             async (i, ct) =>
             {
                 // null: removed between list and inspect
-                inspected[i] = await connection.Client.InspectContainerAsync(list[i].Id, ct).ConfigureAwait(false);
+                inspected[i] = await connection.Client.InspectContainerAsync(ids[i], ct).ConfigureAwait(false);
             }).ConfigureAwait(false);
 
-        var records = new List<ContainerRecord>(list.Count);
-        foreach (var inspect in inspected)
-            if (inspect is not null) records.Add(ToRecord(inspect, null));
+        var records = new List<ContainerRecord>(ids.Count);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (inspected[i] is not { } inspect) continue;
+            if (EngineAnswers.Unusable(ids[i], inspect) is { } reason)
+            {
+                Log.ContainerSkipped(_logger, $"container {Short(ids[i])}", reason);
+                continue;
+            }
+            records.Add(ToRecord(inspect, null));
+        }
 
         var present = records.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var id in _stopIntents.Keys.Where(id => !present.Contains(id)).ToList()) _stopIntents.Remove(id);

@@ -51,4 +51,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2014, Level = LogLevel.Information, Message = "Docker watcher stopped")]
     public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(EventId = 2015, Level = LogLevel.Warning, Message = "Skipped {What}: {Reason}; the other containers are loaded")]
+    public static partial void ContainerSkipped(ILogger logger, string what, string reason);
 }

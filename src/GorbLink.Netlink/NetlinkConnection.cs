@@ -80,6 +80,11 @@ public sealed class NetlinkConnection : IDisposable
                 Reset();
                 throw;
             }
+            catch (Exception e) when (IsMalformedReply(e))
+            {
+                Reset();
+                throw new NetlinkProtocolException($"malformed reply to {operation}: {e.Message}");
+            }
             catch (OperationCanceledException)
             {
                 Reset();
@@ -134,6 +139,11 @@ public sealed class NetlinkConnection : IDisposable
             {
                 Reset();
                 throw;
+            }
+            catch (Exception e) when (IsMalformedReply(e))
+            {
+                Reset();
+                throw new NetlinkProtocolException($"malformed reply to a batch of {requests.Count}: {e.Message}");
             }
             return acks;
         }
@@ -271,16 +281,25 @@ public sealed class NetlinkConnection : IDisposable
     {
         if ((flags & NetlinkMessageFlags.AckTlvs) == 0 || payload.Length < 4 + NetlinkConstants.MessageHeaderLength) return null;
         var original = NetlinkMessageHeader.Read(payload[4..]);
-        var offset = 4 + NetlinkConstants.MessageHeaderLength;
-        if ((flags & NetlinkMessageFlags.Capped) == 0) offset += NetlinkConstants.Align((int)original.Length - NetlinkConstants.MessageHeaderLength);
+        // The echoed nlmsg_len comes off the wire: a damaged one (shorter than a header, or near 2^32) must not
+        // wrap the offset. Computed in 64 bits; an echo that does not fit the payload means no TLVs to read.
+        long offset = 4 + NetlinkConstants.MessageHeaderLength;
+        if ((flags & NetlinkMessageFlags.Capped) == 0)
+        {
+            if (original.Length < NetlinkConstants.MessageHeaderLength) return null;
+            offset += ((long)original.Length - NetlinkConstants.MessageHeaderLength + 3) & ~3L;
+        }
         if (offset > payload.Length) return null;
-        var attributes = new NetlinkAttributeReader(payload[offset..]);
+        var attributes = new NetlinkAttributeReader(payload[(int)offset..]);
         while (attributes.TryRead(out var type, out var value))
         {
             if (type == NetlinkConstants.NLMSGERR_ATTR_MSG) return NetlinkAttribute.String(value);
         }
         return null;
     }
+
+    /// <summary>What a parser throws on bytes that lie about their own lengths; the socket is then out of step and replaced.</summary>
+    private static bool IsMalformedReply(Exception e) => e is ArgumentException or IndexOutOfRangeException or OverflowException;
 
     private INetlinkTransport Transport()
     {

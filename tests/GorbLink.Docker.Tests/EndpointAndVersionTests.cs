@@ -210,6 +210,24 @@ public sealed class BackoffAndTimeTests
         Assert.Null(DockerTime.ParseUnixNanos(text));
     }
 
+    [Theory]
+    [InlineData("2300-01-01T00:00:00Z")]   // once wrapped silently to 1715-06-13 (issue 15, finding 11)
+    [InlineData("1600-01-01T00:00:00Z")]
+    [InlineData("9999-12-31T23:59:59.999999999Z")]
+    [InlineData("2262-04-11T23:47:16.854775808Z")] // one nanosecond past the largest Unix-nanosecond long
+    public void Times_a_long_of_nanoseconds_cannot_hold_are_unknown_not_wrapped(string text)
+    {
+        Assert.Null(DockerTime.ParseUnixNanos(text));
+    }
+
+    [Fact]
+    public void The_last_representable_nanosecond_parses_and_event_seconds_past_it_are_unknown()
+    {
+        Assert.Equal(long.MaxValue, DockerTime.ParseUnixNanos("2262-04-11T23:47:16.854775807Z"));
+        Assert.Null(DockerTime.EventNanos(null, 10_000_000_000L));
+        Assert.Equal(5_000_000_000L, DockerTime.EventNanos(null, 5));
+    }
+
     [Fact]
     public void Formats_since()
     {

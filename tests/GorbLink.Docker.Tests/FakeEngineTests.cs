@@ -65,6 +65,39 @@ public sealed class FakeEngineTests
     }
 
     [Fact]
+    public async Task Damaged_entries_in_the_engines_answers_are_skipped_one_line_each_and_the_rest_load()
+    {
+        // Found by random engine answers (issue 15, finding 4): each of these once stopped every full sync.
+        const string good = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+        const string nullId = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+        const string liar = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+        await using var engine = new FakeDockerEngine { KeepStreamsOpen = true };
+        engine.Containers[good] = RunningInspect(good);
+        engine.Containers[nullId] = """{"Id":null}""";
+        engine.Containers[liar] = RunningInspect(good);
+        engine.ListJson = $$"""[null,{},{"Id":null},{"Id":"{{good}}"},{"Id":"{{nullId}}"},{"Id":"{{liar}}"},{"Id":"{{good}}"}]""";
+        var logger = new CapturingLogger<DockerWatcher>();
+        var store = new ContainerStore();
+        var watcher = Watcher(engine.Endpoint, store, logger: logger);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var run = watcher.RunAsync(cts.Token);
+
+        await Eventually(() => store.IsLoaded, "loaded despite damaged entries");
+        Assert.Equal([good], store.Snapshot().Containers.Keys);
+        var skipped = logger.Messages.Where(m => m.StartsWith("Skipped", StringComparison.Ordinal)).ToList();
+        Assert.Contains(skipped, m => m.Contains("entry 0 is null", StringComparison.Ordinal));
+        Assert.Contains(skipped, m => m.Contains("entry 1 has no Id", StringComparison.Ordinal));
+        Assert.Contains(skipped, m => m.Contains("entry 2 has no Id", StringComparison.Ordinal));
+        Assert.Contains(skipped, m => m.Contains("entry 6 repeats container " + good, StringComparison.Ordinal));
+        Assert.Contains(skipped, m => m.Contains("container bbbbbbbbbbbb", StringComparison.Ordinal) && m.Contains("no Id", StringComparison.Ordinal));
+        Assert.Contains(skipped, m => m.Contains("container cccccccccccc", StringComparison.Ordinal) && m.Contains("another container (" + good + ")", StringComparison.Ordinal));
+        Assert.Equal(6, skipped.Count);
+
+        await cts.CancelAsync();
+        await run;
+    }
+
+    [Fact]
     public async Task A_too_old_engine_is_refused_with_a_typed_error()
     {
         await using var engine = new FakeDockerEngine(apiVersion: "1.40", minApiVersion: "1.12", engineVersion: "19.03.15");

@@ -128,7 +128,7 @@ public sealed class DockerEngineClient : IDisposable
             if (json.IsEmpty) continue;
             var message = JsonSerializer.Deserialize(json, DockerJsonContext.Default.DockerEvent)
                           ?? throw new JsonException("The event stream sent a JSON null.");
-            onEvent(message);
+            onEvent(EventDialects.ToDockerWords(message));
         }
     }
 

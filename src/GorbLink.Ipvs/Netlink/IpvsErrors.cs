@@ -70,6 +70,13 @@ internal static class IpvsErrors
         return $"scheduler '{service.Spec.Scheduler}' not found for service {service.Key} (no module ip_vs_{service.Spec.Scheduler})";
     }
 
+    /// <summary>
+    /// The exchange itself failed (a send or receive syscall, a timeout, or a reply that could not be parsed): the
+    /// kernel may or may not have applied the request, so callers treat it like any refused write and read back.
+    /// </summary>
+    public static IpvsException Transport(IpvsOperationKind kind, string target, NetlinkException e) =>
+        new(kind, target, e.Errno, $"{Verb(kind)} {target}: {e.Message}", e.KernelMessage, e);
+
     private static string Verb(IpvsOperationKind kind) => kind switch
     {
         IpvsOperationKind.CreateService or IpvsOperationKind.CreateDestination => "create",

@@ -256,6 +256,10 @@ public sealed class IpvsNetlinkClient : IIpvsClient
         {
             throw IpvsErrors.Describe(operation, e.Errno, e.KernelMessage, e);
         }
+        catch (NetlinkException e)
+        {
+            throw IpvsErrors.Transport(operation.Kind, operation.Target, e);
+        }
     }
 
     private async Task Exchange(byte[] request, IpvsOperationKind kind, string target, NetlinkReplyHandler? onReply, CancellationToken cancellationToken)
@@ -267,6 +271,10 @@ public sealed class IpvsNetlinkClient : IIpvsClient
         catch (NetlinkException e) when (e is not NetlinkProtocolException && e.Operation == target)
         {
             throw IpvsErrors.Describe(kind, target, e.Errno, e.KernelMessage, e);
+        }
+        catch (NetlinkException e)
+        {
+            throw IpvsErrors.Transport(kind, target, e);
         }
     }
 

@@ -74,7 +74,7 @@ public static class AddressMessages
         var own = local ?? address ?? throw new NetlinkProtocolException($"RTM_NEWADDR for interface {index} without an address");
         if (index <= 0 || prefixLength > size * 8)
             throw new NetlinkProtocolException($"RTM_NEWADDR {own}/{prefixLength} on interface {index} is impossible");
-        return new InterfaceAddress(index, own, prefixLength) { Scope = scope, Flags = flags, Label = label };
+        return new InterfaceAddress(index, own, prefixLength, mapToIPv4: false) { Scope = scope, Flags = flags, Label = label };
     }
 
     private static byte[] Build(ushort type, NetlinkMessageFlags messageFlags, InterfaceAddress address, InterfaceAddressFlags flags)

@@ -39,6 +39,12 @@ public sealed class FakeDockerEngine : IAsyncDisposable
     /// <summary>Inspect JSON by container id; listed by /containers/json.</summary>
     public ConcurrentDictionary<string, string> Containers { get; } = new();
 
+    /// <summary>When set, the raw body of every <c>/version</c> answer (a recorded engine's), instead of one made from the constructor's versions.</summary>
+    public string? VersionJson { get; set; }
+
+    /// <summary>When set, the raw body of every <c>/containers/json</c> answer instead of one entry per <see cref="Containers"/> key.</summary>
+    public string? ListJson { get; set; }
+
     /// <summary>Events to send on each /events request before ending the stream cleanly.</summary>
     public Func<int, IEnumerable<string>> EventsForStream { get; set; } = _ => [];
 
@@ -89,14 +95,14 @@ public sealed class FakeDockerEngine : IAsyncDisposable
         try
         {
             if (path == "/version" || path.EndsWith("/version", StringComparison.Ordinal))
-                await WriteJsonAsync(response, $$"""{"Version":"{{EngineVersion}}","ApiVersion":"{{ApiVersion}}","MinAPIVersion":"{{MinApiVersion}}","Os":"linux"}""");
+                await WriteJsonAsync(response, VersionJson ?? $$"""{"Version":"{{EngineVersion}}","ApiVersion":"{{ApiVersion}}","MinAPIVersion":"{{MinApiVersion}}","Os":"linux"}""");
             else if (path.EndsWith("/info", StringComparison.Ordinal))
                 await WriteJsonAsync(response, $$"""{"SystemTime":"{{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffffff}}123Z"}""");
             else if (path.EndsWith("/containers/json", StringComparison.Ordinal))
             {
                 var n = Interlocked.Increment(ref _lists);
                 if (BeforeList is { } before) await before(n);
-                await WriteJsonAsync(response, "[" + string.Join(",", Containers.Keys.Select(id => $$"""{"Id":"{{id}}"}""")) + "]");
+                await WriteJsonAsync(response, ListJson ?? "[" + string.Join(",", Containers.Keys.Select(id => $$"""{"Id":"{{id}}"}""")) + "]");
             }
             else if (path.Contains("/containers/", StringComparison.Ordinal) && path.EndsWith("/json", StringComparison.Ordinal))
             {

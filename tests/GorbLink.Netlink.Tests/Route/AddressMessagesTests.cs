@@ -117,4 +117,21 @@ public class AddressMessagesTests
         Assert.Throws<NetlinkProtocolException>(() => AddressMessages.Parse(header, [2, 32, 0]));
         Assert.Throws<NetlinkProtocolException>(() => AddressMessages.Parse(header, [2, 32, 0, 0, 1, 0, 0, 0, 6, 0, 2, 0, 10, 0, 0, 0]));
     }
+
+    [Fact]
+    public void AnIpv4MappedIpv6AddressOnAnInterfaceStaysIpv6WithItsPrefix()
+    {
+        // `ip -6 addr add ::ffff:1.2.3.4/64 dev eth0` is accepted by the kernel; it once crashed the parser (issue 15, finding 2).
+        byte[] payload =
+        [
+            10, 64, 0, 0, 3, 0, 0, 0,                          // AF_INET6 /64, scope global, index 3
+            20, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3, 4,
+        ];
+        var header = new NetlinkMessageHeader((uint)(16 + payload.Length), RouteConstants.RTM_NEWADDR, NetlinkMessageFlags.Multi, 1, 1);
+        var address = AddressMessages.Parse(header, payload)!;
+        Assert.Equal(System.Net.Sockets.AddressFamily.InterNetworkV6, address.Family);
+        Assert.Equal(IPAddress.Parse("::ffff:1.2.3.4"), address.Address);
+        Assert.Equal(64, address.PrefixLength);
+        Assert.NotEqual(IPAddress.Parse("1.2.3.4"), address.Address);
+    }
 }
