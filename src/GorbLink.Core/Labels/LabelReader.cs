@@ -180,7 +180,7 @@ internal sealed partial class LabelReader
         if (ServiceNames.Problem(name) is not { } problem) return null;
         var fix = $"set {LabelName(ContainerLabels.Service)}";
         if (ContainerLabels.ComposeServiceName(_c) is null)
-            return Fail($"no {LabelName(ContainerLabels.Service)} label, and the default service name \"{name}\" " +
+            return Fail($"no {LabelName(ContainerLabels.Service)} label, and the default service name \"{Shortened(name)}\" " +
                         $"(from the image or container name) is unusable: {problem}; {fix}");
         var project = _c.Labels[ContainerLabels.ComposeProjectLabel].Trim();
         var service = _c.Labels[ContainerLabels.ComposeServiceLabel].Trim();
@@ -188,6 +188,10 @@ internal sealed partial class LabelReader
             : ServiceNames.Problem(service) is not null || service.Length > project.Length ? ContainerLabels.ComposeServiceLabel
             : ContainerLabels.ComposeProjectLabel;
         return LabelParseResult.Of(LabelError.For(_c, label, _c.Labels[label],
-            $"the default service name \"{name}\" made from the compose labels is unusable: {problem}; {fix}"));
+            $"the default service name \"{Shortened(name)}\" made from the compose labels is unusable: {problem}; {fix}"));
     }
+
+    /// <summary>A long name cut for a one-line message (the label value beside it is shown whole).</summary>
+    private static string Shortened(string name) =>
+        name.Length <= 64 ? name : string.Concat(name.AsSpan(0, char.IsHighSurrogate(name[59]) ? 59 : 60), "…");
 }
