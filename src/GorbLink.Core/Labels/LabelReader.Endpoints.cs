@@ -151,10 +151,10 @@ internal sealed partial class LabelReader
             if (s.Backend == BackendMode.Container)
             {
                 var address = family == AddressFamily.InterNetwork ? network!.IPv4Address : network!.IPv6Address;
+                if (address is null && network.Name == "none")
+                    return Fail(BackendIx, $"the container has no network (--network none), so no {FamilyName(family)} address for VIP {s.Vip}");
                 if (address is null)
-                    return FailForVip(s.Vip, network.Name == "none"
-                        ? $"the container has no network (--network none), so no {FamilyName(family)} address for VIP {s.Vip}"
-                        : $"network \"{network.Name}\" gives the container no {FamilyName(family)} address, needed for VIP {s.Vip}");
+                    return FailForVip(s.Vip, $"network \"{network.Name}\" gives the container no {FamilyName(family)} address, needed for VIP {s.Vip}");
                 endpoints.Add(new IntentEndpoint(serviceKey, new DestinationKey(address, p.ContainerPort), p));
             }
             else if (hostNetwork)
