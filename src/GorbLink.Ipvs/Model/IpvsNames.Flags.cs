@@ -17,6 +17,8 @@ public static partial class IpvsNames
 {
     private const string OnePacket = "one-packet";
 
+    private static readonly ServiceFlagWord OnePacketWord = new(OnePacket, ServiceFlags.OnePacket, null, Named: true);
+
     /// <summary>
     /// Every flag word, in ipvsadm's order (print_sched_flags: fallback, port, flag-3; then one-packet).
     /// SCHED1/SCHED2 mean fallback/port only to sh and mh; other schedulers ignore them, so they get the neutral words.
@@ -31,11 +33,11 @@ public static partial class IpvsNames
         new("flag-1", ServiceFlags.Sched1, null, Named: false),
         new("flag-2", ServiceFlags.Sched2, null, Named: false),
         new("flag-3", ServiceFlags.Sched3, null, Named: false),
-        new(OnePacket, ServiceFlags.OnePacket, null, Named: true),
+        OnePacketWord,
     ];
 
-    /// <summary>ops: ipvsadm's option name for one-packet scheduling, taken as an alias where every word is.</summary>
-    private static readonly ServiceFlagWord OnePacketAlias = new("ops", ServiceFlags.OnePacket, null, Named: false);
+    /// <summary>ops: ipvsadm's option name for one-packet scheduling, taken as an alias where every word is; never written.</summary>
+    private const string OnePacketAlias = "ops";
 
     /// <summary>The words of <see cref="FlagWordSet.All"/>, for "known: …" hints.</summary>
     public static string KnownFlags { get; } = string.Join(", ", ServiceFlagWords.Select(w => w.Word));
@@ -63,9 +65,9 @@ public static partial class IpvsNames
                 return true;
             }
         }
-        if (set == FlagWordSet.All && text.Equals(OnePacketAlias.Word, StringComparison.OrdinalIgnoreCase))
+        if (set == FlagWordSet.All && text.Equals(OnePacketAlias, StringComparison.OrdinalIgnoreCase))
         {
-            word = ServiceFlagWords[^1];
+            word = OnePacketWord;
             return true;
         }
         word = null!;
