@@ -20,9 +20,14 @@ internal static class Program
 
     private static async Task<int> Main(string[] args)
     {
+        if (args is ["ports", ..])
+        {
+            PortRangeBench.Run(Option(args, "--max", 64_000));
+            return 0;
+        }
         if (args is not ["reconcile", ..])
         {
-            Console.Error.WriteLine("usage: GorbLink.Bench reconcile [--containers N] [--iterations N]");
+            Console.Error.WriteLine("usage: GorbLink.Bench reconcile [--containers N] [--iterations N] | ports [--max N]");
             return 2;
         }
         var containers = Option(args, "--containers", 1000);
@@ -31,7 +36,7 @@ internal static class Program
         return 0;
     }
 
-    private static int Option(string[] args, string name, int fallback)
+    internal static int Option(string[] args, string name, int fallback)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;

@@ -139,11 +139,14 @@ public static class ContainerMapper
     public static ImmutableArray<string> MapExposedPorts(IReadOnlyDictionary<string, EmptyObject>? exposed)
     {
         if (exposed is null || exposed.Count == 0) return [];
-        var result = new SortedSet<string>(PortKeyComparer.Instance);
+        // Parsed once, de-duplicated by a set and sorted once: O(n log n) for `EXPOSE 1-65535`.
+        var distinct = new HashSet<(ushort Port, string Protocol)>();
         foreach (var key in exposed.Keys)
             if (TryParsePortKey(key, out var port, out var protocol))
-                result.Add(string.Create(CultureInfo.InvariantCulture, $"{port}/{protocol}"));
-        return [.. result];
+                distinct.Add((port, protocol));
+        var sorted = distinct.ToArray();
+        Array.Sort(sorted, static (a, b) => a.Port != b.Port ? a.Port.CompareTo(b.Port) : string.CompareOrdinal(a.Protocol, b.Protocol));
+        return [.. sorted.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Port}/{p.Protocol}"))];
     }
 
     /// <summary>
@@ -155,6 +158,7 @@ public static class ContainerMapper
     {
         if (ports is null || ports.Count == 0) return [];
         var result = new List<PortBinding>();
+        var seen = new HashSet<PortBinding>(); // `-p 1-65535` gives 131070 bindings: no list scans
         foreach (var (key, bindings) in ports)
         {
             if (bindings is null || !TryParsePortKey(key, out var containerPort, out var protocol)) continue;
@@ -166,7 +170,7 @@ public static class ContainerMapper
                 if (string.IsNullOrEmpty(binding.HostIp)) hostAddress = IPAddress.Any;
                 else if (!IPAddress.TryParse(binding.HostIp.Trim('[', ']'), out hostAddress!)) continue;
                 var candidate = new PortBinding(containerPort, protocol, hostAddress, hostPort);
-                if (!result.Contains(candidate)) result.Add(candidate);
+                if (seen.Add(candidate)) result.Add(candidate);
             }
         }
 
@@ -216,18 +220,5 @@ public static class ContainerMapper
         }
 
         return ushort.TryParse(number.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out port) && port != 0;
-    }
-
-    private sealed class PortKeyComparer : IComparer<string>
-    {
-        public static readonly PortKeyComparer Instance = new();
-
-        public int Compare(string? x, string? y)
-        {
-            TryParsePortKey(x ?? "", out var px, out var protoX);
-            TryParsePortKey(y ?? "", out var py, out var protoY);
-            var c = px.CompareTo(py);
-            return c != 0 ? c : string.CompareOrdinal(protoX, protoY);
-        }
     }
 }

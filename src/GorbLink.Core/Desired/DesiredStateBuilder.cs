@@ -229,11 +229,7 @@ public sealed class DesiredStateBuilder
         return (string.Join(" and ", theirs), string.Join(" and ", mine));
     }
 
-    private static string FlagWords(VirtualServiceSpec spec)
-    {
-        var words = IpvsNames.Flags(spec.Flags, spec.Scheduler);
-        return words.Count == 0 ? "none" : string.Join(",", words);
-    }
+    private static string FlagWords(VirtualServiceSpec spec) => IpvsNames.Words(IpvsNames.Flags(spec.Flags, spec.Scheduler));
 
     private static string Seconds(uint timeout) => timeout == 0 ? "none" : $"{timeout}s";
 }

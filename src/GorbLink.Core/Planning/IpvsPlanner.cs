@@ -75,13 +75,13 @@ public static class IpvsPlanner
                 if (destinationChanges.Count > 0)
                     destinationWrites.Add(Step(new IpvsOperation.UpdateDestination(service.Key, destination), destinationChanges));
             }
-            foreach (var key in currentDestinations.Keys.Where(key => !desiredDestinations.Contains(key)).Order(IpvsKeyOrder.Instance))
+            foreach (var key in currentDestinations.Keys.Where(key => !desiredDestinations.Contains(key)).Order(KeyOrder.Listing))
                 destinationDeletes.Add(Step(new IpvsOperation.DeleteDestination(service.Key, key)));
         }
 
         if (options.Prune)
         {
-            foreach (var key in actualByKey.Keys.Where(key => !desiredKeys.Contains(key) && options.IsOwned(key)).Order(IpvsKeyOrder.Instance))
+            foreach (var key in actualByKey.Keys.Where(key => !desiredKeys.Contains(key) && options.IsOwned(key)).Order(KeyOrder.Listing))
                 serviceDeletes.Add(Step(new IpvsOperation.DeleteService(key)));
         }
 
@@ -143,23 +143,23 @@ public static class IpvsPlanner
             if (desired.TunnelType == TunnelType.Gue && desired.TunnelPort != actual.TunnelPort)
                 changes.Add($"tunnelPort {actual.TunnelPort} -> {desired.TunnelPort}");
             if (desired.TunnelFlags != actual.TunnelFlags)
-                changes.Add($"tunnelFlags {IpvsWords.Words(IpvsWords.TunnelFlagWords(actual.TunnelFlags))} -> {IpvsWords.Words(IpvsWords.TunnelFlagWords(desired.TunnelFlags))}");
+                changes.Add($"tunnelFlags {IpvsNames.Words(IpvsNames.TunnelFlagWords(actual.TunnelFlags))} -> {IpvsNames.Words(IpvsNames.TunnelFlagWords(desired.TunnelFlags))}");
         }
         return changes;
     }
 
     private static string FlagWords(ServiceFlags flags, string scheduler) =>
-        IpvsWords.Words(IpvsWords.ServiceFlagWords(flags, scheduler));
+        IpvsNames.Words(IpvsNames.Flags(flags, scheduler));
 
     private static string DescribeSpec(VirtualService service)
     {
         var spec = service.Spec;
         var parts = new List<string> { spec.Scheduler };
-        var flags = IpvsWords.ServiceFlagWords(spec.Flags, spec.Scheduler);
+        var flags = IpvsNames.Flags(spec.Flags, spec.Scheduler);
         if (flags.Count > 0) parts.Add($"flags {string.Join(",", flags)}");
         if (spec.PersistenceTimeout > 0) parts.Add($"persistence {spec.PersistenceTimeout}");
         var prefix = KernelReadback.PrefixLength(spec, service.Key.Family);
-        if (prefix != IpvsWords.HostPrefixLength(service.Key.Family)) parts.Add($"netmask {Netmask.Format(prefix, service.Key.Family)}");
+        if (prefix != IpvsNames.HostPrefixLength(service.Key.Family)) parts.Add($"netmask {Netmask.Format(prefix, service.Key.Family)}");
         if (KernelReadback.PersistenceEngine(spec) is { } engine) parts.Add($"pe {engine}");
         return string.Join(", ", parts);
     }
@@ -171,7 +171,7 @@ public static class IpvsPlanner
         {
             forward += $" {IpvsNames.Tunnel(spec.TunnelType)}";
             if (spec.TunnelType == TunnelType.Gue) forward += $" port {spec.TunnelPort.ToString(CultureInfo.InvariantCulture)}";
-            if (spec.TunnelFlags != TunnelFlags.NoChecksum) forward += $" {string.Join(",", IpvsWords.TunnelFlagWords(spec.TunnelFlags))}";
+            if (spec.TunnelFlags != TunnelFlags.NoChecksum) forward += $" {string.Join(",", IpvsNames.TunnelFlagWords(spec.TunnelFlags))}";
         }
         var parts = new List<string> { forward, $"weight {spec.Weight}" };
         if (spec.UpperThreshold != 0) parts.Add($"upperThreshold {spec.UpperThreshold}");

@@ -17,7 +17,7 @@ internal static class KernelReadback
 
     /// <summary>The persistence prefix length, with "not given" meaning host (/32 or /128) as the kernel's default netmask does.</summary>
     public static int PrefixLength(VirtualServiceSpec spec, AddressFamily family) =>
-        spec.NetmaskPrefixLength ?? IpvsWords.HostPrefixLength(family);
+        spec.NetmaskPrefixLength ?? IpvsNames.HostPrefixLength(family);
 
     public static string? PersistenceEngine(VirtualServiceSpec spec) =>
         string.IsNullOrEmpty(spec.PersistenceEngine) ? null : spec.PersistenceEngine;

@@ -61,10 +61,10 @@ public static class IpvsTableText
     private static void Line(StringBuilder text, string line) => text.Append(line.TrimEnd()).Append('\n');
 
     private static IEnumerable<VirtualServiceTable> Sorted(IReadOnlyList<VirtualServiceTable> tables) =>
-        tables.OrderBy(table => table.Key, IpvsKeyOrder.Instance);
+        tables.OrderBy(table => table.Key, KeyOrder.Listing);
 
     private static IEnumerable<DestinationStatus> Sorted(IReadOnlyList<DestinationStatus> destinations) =>
-        destinations.OrderBy(destination => destination.Key, IpvsKeyOrder.Instance);
+        destinations.OrderBy(destination => destination.Key, KeyOrder.Listing);
 
     private static string ServiceName(VirtualServiceKey key)
     {
@@ -81,14 +81,14 @@ public static class IpvsTableText
     {
         var spec = service.Spec;
         var text = new StringBuilder(spec.Scheduler);
-        var schedulerFlags = IpvsWords.SchedulerFlagWords(spec.Flags, spec.Scheduler);
+        var schedulerFlags = IpvsNames.SchedulerFlags(spec.Flags, spec.Scheduler);
         if (schedulerFlags.Count > 0) text.Append(" (").Append(string.Join(",", schedulerFlags)).Append(')');
         if (spec.PersistenceTimeout > 0)
         {
             text.Append(CultureInfo.InvariantCulture, $" persistent {spec.PersistenceTimeout}");
             var family = service.Key.Family;
             var prefixLength = KernelReadback.PrefixLength(spec, family);
-            if (prefixLength != IpvsWords.HostPrefixLength(family))
+            if (prefixLength != IpvsNames.HostPrefixLength(family))
             {
                 var mask = family == AddressFamily.InterNetworkV6
                     ? prefixLength.ToString(CultureInfo.InvariantCulture)

@@ -88,7 +88,7 @@ public static class StateFileReader
         _ => "an object",
     };
 
-    private static readonly string KnownSchedulers = string.Join(", ", [.. IpvsNames.MainlineSchedulers, "none"]);
+    private static readonly string KnownSchedulers = $"{IpvsNames.KnownSchedulers}, {IpvsNames.NoScheduler}";
 
     private sealed class Validator(List<string> errors)
     {
@@ -139,8 +139,8 @@ public static class StateFileReader
             var key = ParseServiceKey(entry, where, persistence > 0);
             var family = key?.Family ?? FamilyHint(entry);
 
-            var scheduler = entry.Scheduler ?? "wrr";
-            var knownScheduler = scheduler == "none" || IpvsNames.MainlineSchedulers.Contains(scheduler);
+            var scheduler = entry.Scheduler ?? IpvsNames.DefaultScheduler;
+            var knownScheduler = scheduler == IpvsNames.NoScheduler || IpvsNames.TryParseScheduler(scheduler, ignoreCase: false, out _);
             if (!knownScheduler)
                 Fail(where, "scheduler", $"unknown scheduler \"{scheduler}\" (known: {KnownSchedulers})");
 
@@ -151,7 +151,7 @@ public static class StateFileReader
             if (entry.Netmask is { } netmask && family is { } f)
             {
                 if (Netmask.TryParse(netmask, f, out var parsed, out var problem))
-                    prefixLength = parsed == IpvsWords.HostPrefixLength(f) ? null : parsed;
+                    prefixLength = parsed == IpvsNames.HostPrefixLength(f) ? null : parsed;
                 else
                     Fail(where, "netmask", problem);
             }
@@ -199,8 +199,8 @@ public static class StateFileReader
             AddressFamily? family = null;
             if (entry.Family is { } familyText)
             {
-                if (IpvsWords.TryParseFamily(familyText, out var parsed)) family = parsed;
-                else Fail(where, "family", $"unknown family \"{familyText}\" (known: inet, inet6)");
+                if (IpvsNames.TryParseFamily(familyText, out var parsed)) family = parsed;
+                else Fail(where, "family", $"unknown family \"{familyText}\" (known: {IpvsNames.KnownFamilies})");
             }
 
             if (entry.Fwmark is { } fwmark)
@@ -220,7 +220,7 @@ public static class StateFileReader
             IpvsProtocol? protocol = null;
             if (entry.Protocol is null) Fail(where, "protocol", "required (tcp, udp or sctp), or give \"fwmark\" instead");
             else if (IpvsNames.TryParseProtocol(entry.Protocol, out var parsedProtocol)) protocol = parsedProtocol;
-            else Fail(where, "protocol", $"unknown protocol \"{entry.Protocol}\" (known: tcp, udp, sctp)");
+            else Fail(where, "protocol", $"unknown protocol \"{entry.Protocol}\" (known: {IpvsNames.KnownProtocols})");
 
             var address = ParseAddress(entry.Address, where);
             if (address is not null && family is { } f && f != address.AddressFamily)
@@ -239,17 +239,14 @@ public static class StateFileReader
             var flags = ServiceFlags.None;
             foreach (var word in words ?? [])
             {
-                if (!IpvsNames.TryParseFlag(word, out var flag))
+                if (!IpvsNames.TryParseFlag(word.AsSpan(), FlagWordSet.All, out var flag))
                 {
-                    Fail(where, "flags", $"unknown flag \"{word}\" (known: sh-fallback, sh-port, mh-fallback, mh-port, flag-1, flag-2, flag-3, one-packet)");
+                    Fail(where, "flags", $"unknown flag \"{word}\" (known: {IpvsNames.KnownFlags})");
                     continue;
                 }
-                var owner = word!.StartsWith("sh-", StringComparison.OrdinalIgnoreCase) ? "sh"
-                    : word.StartsWith("mh-", StringComparison.OrdinalIgnoreCase) ? "mh"
-                    : null;
-                if (owner is not null && scheduler is not null && owner != scheduler)
+                if (flag.Scheduler is { } owner && scheduler is not null && owner != scheduler)
                     Fail(where, "flags", $"\"{word}\" only applies to the {owner} scheduler, not \"{scheduler}\"");
-                flags |= flag;
+                flags |= flag.Flag;
             }
             return flags;
         }
@@ -272,7 +269,7 @@ public static class StateFileReader
 
             var forward = ForwardMethod.Nat;
             if (entry.Forward is { } forwardText && !IpvsNames.TryParseForward(forwardText, out forward))
-                Fail(where, "forward", $"unknown forwarding method \"{forwardText}\" (known: nat, dr, tunnel)");
+                Fail(where, "forward", $"unknown forwarding method \"{forwardText}\" (known: {IpvsNames.KnownForwardMethods})");
 
             // The kernel refuses a destination of the other family unless it is reached through a tunnel (EINVAL).
             if (address is not null && address.AddressFamily != service.Family && forward != ForwardMethod.Tunnel)
@@ -297,7 +294,7 @@ public static class StateFileReader
             else
             {
                 if (entry.Tunnel is { } tunnelText && !IpvsNames.TryParseTunnel(tunnelText, out tunnel))
-                    Fail(where, "tunnel", $"unknown tunnel type \"{tunnelText}\" (known: ipip, gue, gre)");
+                    Fail(where, "tunnel", $"unknown tunnel type \"{tunnelText}\" (known: {IpvsNames.KnownTunnelTypes})");
                 if (tunnel == TunnelType.Gue)
                 {
                     // The kernel refuses GUE with tun_port 0 (EINVAL).
@@ -308,8 +305,8 @@ public static class StateFileReader
                     Fail(where, "tunnelPort", "only applies to \"tunnel\":\"gue\"");
                 foreach (var word in entry.TunnelFlags ?? [])
                 {
-                    if (IpvsWords.TryParseTunnelFlag(word, out var flag)) tunnelFlags |= flag;
-                    else Fail(where, "tunnelFlags", $"unknown tunnel flag \"{word}\" (known: csum, remcsum)");
+                    if (IpvsNames.TryParseTunnelFlag(word, out var flag)) tunnelFlags |= flag;
+                    else Fail(where, "tunnelFlags", $"unknown tunnel flag \"{word}\" (known: {IpvsNames.KnownTunnelFlags})");
                 }
             }
 
@@ -394,7 +391,7 @@ public static class StateFileReader
 
     /// <summary>The family an entry means, so that its netmask can be checked even when its key is invalid.</summary>
     private static AddressFamily? FamilyHint(StateFileService entry) =>
-        IpvsWords.TryParseFamily(entry.Family, out var family) ? family
+        IpvsNames.TryParseFamily(entry.Family, out var family) ? family
         : entry.Fwmark is not null ? AddressFamily.InterNetwork
         : entry.Address is { } address ? (address.Contains(':') ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork)
         : null;

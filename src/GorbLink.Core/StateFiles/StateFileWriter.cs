@@ -20,7 +20,7 @@ public static class StateFileWriter
         ArgumentNullException.ThrowIfNull(tables);
         var document = new StateFileDocument
         {
-            Services = [.. tables.OrderBy(table => table.Key, IpvsKeyOrder.Instance).Select(table => Service(table, includeStats))],
+            Services = [.. tables.OrderBy(table => table.Key, KeyOrder.Listing).Select(table => Service(table, includeStats))],
         };
         return JsonSerializer.Serialize(document, StateFileJsonContext.Default.StateFileDocument) + "\n";
     }
@@ -29,7 +29,7 @@ public static class StateFileWriter
     {
         var key = table.Key;
         var spec = table.Service.Service.Spec;
-        var flags = IpvsWords.ServiceFlagWords(KernelReadback.SpecFlags(spec.Flags), spec.Scheduler);
+        var flags = IpvsNames.Flags(KernelReadback.SpecFlags(spec.Flags), spec.Scheduler);
         var prefixLength = KernelReadback.PrefixLength(spec, key.Family);
         return new StateFileService
         {
@@ -41,10 +41,10 @@ public static class StateFileWriter
             Scheduler = spec.Scheduler,
             Flags = flags.Count > 0 ? [.. flags] : null,
             Persistence = spec.PersistenceTimeout > 0 ? spec.PersistenceTimeout : null,
-            Netmask = prefixLength != IpvsWords.HostPrefixLength(key.Family) ? Netmask.Format(prefixLength, key.Family) : null,
+            Netmask = prefixLength != IpvsNames.HostPrefixLength(key.Family) ? Netmask.Format(prefixLength, key.Family) : null,
             Pe = KernelReadback.PersistenceEngine(spec),
             Stats = includeStats ? Stats(table.Service.Stats) : null,
-            Destinations = [.. table.Destinations.OrderBy(destination => destination.Key, IpvsKeyOrder.Instance).Select(destination => Destination(destination, includeStats))],
+            Destinations = [.. table.Destinations.OrderBy(destination => destination.Key, KeyOrder.Listing).Select(destination => Destination(destination, includeStats))],
         };
     }
 
@@ -53,7 +53,7 @@ public static class StateFileWriter
         var spec = status.Destination.Spec;
         var forward = KernelReadback.RequestedForward(spec.Forward);
         var tunnel = forward == ForwardMethod.Tunnel;
-        var tunnelFlags = IpvsWords.TunnelFlagWords(spec.TunnelFlags);
+        var tunnelFlags = IpvsNames.TunnelFlagWords(spec.TunnelFlags);
         var stats = includeStats ? Stats(status.Stats) : null;
         if (stats is not null)
         {

@@ -3,12 +3,23 @@ using System.Net.Sockets;
 
 namespace GorbLink.Ipvs;
 
-/// <summary>The words users see for IPVS values, shared by messages, the state file and the CLI.</summary>
-public static class IpvsNames
+/// <summary>
+/// GorbLink's one vocabulary for IPVS values: every word that labels, state files, `ipvs list`, the GORB protocol
+/// and logs parse or print is parsed and rendered here (schedulers and service flags in their own files of this
+/// class, key order in <see cref="KeyOrder"/>). Parsers are case-insensitive unless they say otherwise; renderers
+/// give the canonical lower-case word, which every parser takes back.
+/// </summary>
+public static partial class IpvsNames
 {
-    /// <summary>Schedulers in mainline Kconfig (net/netfilter/ipvs/Kconfig).</summary>
-    public static IReadOnlyList<string> MainlineSchedulers { get; } =
-        ["rr", "wrr", "lc", "wlc", "fo", "ovf", "lblc", "lblcr", "dh", "sh", "mh", "sed", "nq", "twos"];
+    /// <summary>The protocol words every surface accepts, for "known: …" hints.</summary>
+    public const string KnownProtocols = "tcp, udp, sctp";
+
+    /// <summary>The forwarding methods a user may ask for (local and bypass are kernel-only), for "known: …" hints.</summary>
+    public const string KnownForwardMethods = "nat, dr, tunnel";
+
+    public const string KnownTunnelTypes = "ipip, gue, gre";
+    public const string KnownTunnelFlags = "csum, remcsum";
+    public const string KnownFamilies = "inet, inet6";
 
     public static string Protocol(IpvsProtocol protocol) => protocol switch
     {
@@ -18,15 +29,15 @@ public static class IpvsNames
         _ => $"proto-{(ushort)protocol}",
     };
 
-    public static bool TryParseProtocol(string? text, out IpvsProtocol protocol)
+    public static bool TryParseProtocol(string? text, out IpvsProtocol protocol) => TryParseProtocol(text.AsSpan(), out protocol);
+
+    public static bool TryParseProtocol(ReadOnlySpan<char> text, out IpvsProtocol protocol)
     {
-        switch (text?.ToLowerInvariant())
-        {
-            case "tcp": protocol = IpvsProtocol.Tcp; return true;
-            case "udp": protocol = IpvsProtocol.Udp; return true;
-            case "sctp": protocol = IpvsProtocol.Sctp; return true;
-            default: protocol = default; return false;
-        }
+        if (text.Equals("tcp", StringComparison.OrdinalIgnoreCase)) { protocol = IpvsProtocol.Tcp; return true; }
+        if (text.Equals("udp", StringComparison.OrdinalIgnoreCase)) { protocol = IpvsProtocol.Udp; return true; }
+        if (text.Equals("sctp", StringComparison.OrdinalIgnoreCase)) { protocol = IpvsProtocol.Sctp; return true; }
+        protocol = default;
+        return false;
     }
 
     public static string Family(AddressFamily family) => family switch
@@ -35,6 +46,20 @@ public static class IpvsNames
         AddressFamily.InterNetworkV6 => "inet6",
         _ => family.ToString(),
     };
+
+    /// <summary>inet or inet6, exactly as <see cref="Family"/> writes them (state files are case-sensitive here).</summary>
+    public static bool TryParseFamily(string? text, out AddressFamily family)
+    {
+        switch (text)
+        {
+            case "inet": family = AddressFamily.InterNetwork; return true;
+            case "inet6": family = AddressFamily.InterNetworkV6; return true;
+            default: family = default; return false;
+        }
+    }
+
+    /// <summary>The prefix length of a single-host netmask, which GorbLink leaves unsaid: /32 or /128.</summary>
+    public static int HostPrefixLength(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? 128 : 32;
 
     public static string Forward(ForwardMethod method) => method switch
     {
@@ -46,6 +71,7 @@ public static class IpvsNames
         _ => $"fwd-{(uint)method}",
     };
 
+    /// <summary>nat, dr or tunnel, with ipvsadm's spellings masq, droute, tun and GORB's ipip as aliases.</summary>
     public static bool TryParseForward(string? text, out ForwardMethod method)
     {
         switch (text?.ToLowerInvariant())
@@ -76,30 +102,28 @@ public static class IpvsNames
         }
     }
 
-    /// <summary>Flag words of the state file and labels; the meaning of SCHED1/SCHED2 depends on the scheduler.</summary>
-    public static bool TryParseFlag(string? text, out ServiceFlags flag)
+    /// <summary>Tunnel flag words in ipvsadm's order: csum, remcsum.</summary>
+    public static IReadOnlyList<string> TunnelFlagWords(TunnelFlags flags)
     {
-        switch (text?.ToLowerInvariant())
+        var words = new List<string>(2);
+        if (flags.HasFlag(TunnelFlags.Checksum)) words.Add("csum");
+        if (flags.HasFlag(TunnelFlags.RemoteChecksum)) words.Add("remcsum");
+        return words;
+    }
+
+    /// <summary>csum or remcsum, exactly as <see cref="TunnelFlagWords"/> writes them.</summary>
+    public static bool TryParseTunnelFlag(string? text, out TunnelFlags flag)
+    {
+        switch (text)
         {
-            case "sh-fallback" or "mh-fallback" or "flag-1": flag = ServiceFlags.Sched1; return true;
-            case "sh-port" or "mh-port" or "flag-2": flag = ServiceFlags.Sched2; return true;
-            case "flag-3": flag = ServiceFlags.Sched3; return true;
-            case "one-packet" or "ops": flag = ServiceFlags.OnePacket; return true;
+            case "csum": flag = TunnelFlags.Checksum; return true;
+            case "remcsum": flag = TunnelFlags.RemoteChecksum; return true;
             default: flag = default; return false;
         }
     }
 
-    /// <summary>Flag words for a service's settable flags, named after its scheduler (mh-port for mh, sh-port otherwise).</summary>
-    public static IReadOnlyList<string> Flags(ServiceFlags flags, string scheduler)
-    {
-        var prefix = scheduler == "mh" ? "mh" : "sh";
-        var words = new List<string>();
-        if (flags.HasFlag(ServiceFlags.Sched2)) words.Add($"{prefix}-port");
-        if (flags.HasFlag(ServiceFlags.Sched1)) words.Add($"{prefix}-fallback");
-        if (flags.HasFlag(ServiceFlags.Sched3)) words.Add("flag-3");
-        if (flags.HasFlag(ServiceFlags.OnePacket)) words.Add("one-packet");
-        return words;
-    }
+    /// <summary>A word list as logs and plans print it: comma-separated, or "none".</summary>
+    public static string Words(IReadOnlyList<string> words) => words.Count == 0 ? "none" : string.Join(",", words);
 
     public static string Endpoint(IPAddress address, ushort port) =>
         address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";

@@ -3,7 +3,7 @@ namespace GorbLink.Ipvs;
 /// <summary>What a virtual service should be: scheduler, flags, persistence.</summary>
 public sealed record VirtualServiceSpec
 {
-    public string Scheduler { get; init; } = "wrr";
+    public string Scheduler { get; init; } = IpvsNames.DefaultScheduler;
     /// <summary>Settable flags; <see cref="ServiceFlags.Persistent"/> follows <see cref="PersistenceTimeout"/> and <see cref="ServiceFlags.Hashed"/> is kernel-owned.</summary>
     public ServiceFlags Flags { get; init; }
     /// <summary>Persistence timeout in seconds; 0 means not persistent.</summary>

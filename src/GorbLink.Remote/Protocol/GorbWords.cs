@@ -4,10 +4,13 @@ using GorbLink.Ipvs;
 
 namespace GorbLink.Remote.Protocol;
 
-/// <summary>GORB's words for flags, forwarding methods and durations, both ways.</summary>
+/// <summary>
+/// GORB's spellings on top of <see cref="IpvsNames"/>: where GORB's wire format says things differently, and its
+/// defaults. Everything else (scheduler names, flag words, protocols, forwarding words) comes from IpvsNames.
+/// </summary>
 public static partial class GorbWords
 {
-    public const string DefaultScheduler = "wrr";
+    public const string DefaultScheduler = IpvsNames.DefaultScheduler;
     public const string DefaultInterval = "1m";
     public const int DefaultWeight = 100;
     /// <summary>ipvsadm's default persistence timeout, used when a service says persistent without a timeout.</summary>
@@ -15,7 +18,7 @@ public static partial class GorbWords
 
     /// <summary>
     /// Parses GORB's '|'-separated flags (core/context.go: sh-fallback → SCHED1, sh-port → SCHED2, flag-1..3 → SCHED1..3).
-    /// gorblink serve also takes mh-fallback, mh-port and one-packet.
+    /// gorblink serve also takes every other word of <see cref="FlagWordSet.All"/> (mh-fallback, mh-port, one-packet).
     /// </summary>
     public static bool TryParseFlags(string? text, out ServiceFlags flags, out string? unknown)
     {
@@ -34,19 +37,14 @@ public static partial class GorbWords
         return true;
     }
 
-    /// <summary>The flags as GORB words: sh-* for sh, flag-1/flag-2 for other schedulers, flag-3, and one-packet (which only `gorblink serve` knows).</summary>
-    public static string Flags(ServiceFlags flags, string scheduler)
-    {
-        var words = new List<string>(4);
-        var sh = string.Equals(scheduler, "sh", StringComparison.OrdinalIgnoreCase);
-        if (flags.HasFlag(ServiceFlags.Sched1)) words.Add(sh ? "sh-fallback" : "flag-1");
-        if (flags.HasFlag(ServiceFlags.Sched2)) words.Add(sh ? "sh-port" : "flag-2");
-        if (flags.HasFlag(ServiceFlags.Sched3)) words.Add("flag-3");
-        if (flags.HasFlag(ServiceFlags.OnePacket)) words.Add("one-packet");
-        return string.Join('|', words);
-    }
+    /// <summary>
+    /// The flags as GORB words, '|'-separated in IpvsNames' order. GORB knows sh-* but not mh-*, so a scheduler other
+    /// than sh gets the neutral flag-1/flag-2; one-packet only `gorblink serve` knows.
+    /// </summary>
+    public static string Flags(ServiceFlags flags, string scheduler) =>
+        string.Join('|', IpvsNames.Flags(flags, string.Equals(scheduler, "sh", StringComparison.OrdinalIgnoreCase) ? "sh" : ""));
 
-    /// <summary>nat (default), dr, tunnel or ipip (pulse of PR #38).</summary>
+    /// <summary>GORB's method: empty means nat; otherwise nat, dr, tunnel or ipip (pulse of PR #38), as <see cref="IpvsNames.TryParseForward"/>.</summary>
     public static bool TryParseForward(string? text, out ForwardMethod method)
     {
         if (string.IsNullOrEmpty(text))
@@ -54,21 +52,12 @@ public static partial class GorbWords
             method = ForwardMethod.Nat;
             return true;
         }
-        switch (text.ToLowerInvariant())
-        {
-            case "nat": method = ForwardMethod.Nat; return true;
-            case "dr": method = ForwardMethod.DirectRoute; return true;
-            case "tunnel" or "ipip": method = ForwardMethod.Tunnel; return true;
-            default: method = default; return false;
-        }
+        return IpvsNames.TryParseForward(text, out method);
     }
 
-    public static string Forward(ForwardMethod method) => method switch
-    {
-        ForwardMethod.DirectRoute => "dr",
-        ForwardMethod.Tunnel => "tunnel",
-        _ => "nat",
-    };
+    /// <summary>GORB knows only nat, dr and tunnel; the kernel-only local and bypass are sent as nat.</summary>
+    public static string Forward(ForwardMethod method) =>
+        method is ForwardMethod.DirectRoute or ForwardMethod.Tunnel ? IpvsNames.Forward(method) : IpvsNames.Forward(ForwardMethod.Nat);
 
     /// <summary>GORB's interval syntax (util/time.go): an integer and a unit of s, sec, seconds, m, min, minutes, h, hours.</summary>
     [GeneratedRegex(@"^([+-]?\d+)(s|sec|seconds|m|min|minutes|h|hours)$", RegexOptions.CultureInvariant)]

@@ -1,0 +1,88 @@
+using GorbLink.Ipvs;
+using GorbLink.Remote.Protocol;
+
+namespace GorbLink.Remote.Tests.Protocol;
+
+/// <summary>GORB's words are IpvsNames' words, except where GORB spells differently: '|' lists, no mh-* words, empty means default.</summary>
+public sealed class GorbWordsTests
+{
+    public static TheoryData<string, ServiceFlags> FlagCombinations()
+    {
+        var data = new TheoryData<string, ServiceFlags>();
+        ServiceFlags[] bits = [ServiceFlags.Sched1, ServiceFlags.Sched2, ServiceFlags.Sched3, ServiceFlags.OnePacket];
+        foreach (var scheduler in IpvsNames.MainlineSchedulers)
+        {
+            for (var mask = 0; mask < 1 << bits.Length; mask++)
+            {
+                var flags = ServiceFlags.None;
+                for (var i = 0; i < bits.Length; i++)
+                    if ((mask & (1 << i)) != 0) flags |= bits[i];
+                data.Add(scheduler, flags);
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(FlagCombinations))]
+    public void Flags_round_trip_in_gorbs_spelling(string scheduler, ServiceFlags flags)
+    {
+        var text = GorbWords.Flags(flags, scheduler);
+        Assert.True(GorbWords.TryParseFlags(text, out var parsed, out var unknown), unknown);
+        Assert.Equal(flags, parsed);
+        // Upstream GORB knows sh-* and flag-N, never mh-*.
+        Assert.DoesNotContain("mh-", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("sh", ServiceFlags.Sched1 | ServiceFlags.Sched2, "sh-fallback|sh-port")]
+    [InlineData("SH", ServiceFlags.Sched2, "sh-port")]
+    [InlineData("mh", ServiceFlags.Sched1 | ServiceFlags.Sched2, "flag-1|flag-2")]
+    [InlineData("wrr", ServiceFlags.Sched3 | ServiceFlags.OnePacket, "flag-3|one-packet")]
+    [InlineData("wrr", ServiceFlags.None, "")]
+    public void Flags_are_written_in_the_vocabularys_order(string scheduler, ServiceFlags flags, string expected) =>
+        Assert.Equal(expected, GorbWords.Flags(flags, scheduler));
+
+    [Fact]
+    public void Every_flag_word_of_the_vocabulary_is_taken()
+    {
+        foreach (var word in IpvsNames.ServiceFlagWords)
+        {
+            Assert.True(GorbWords.TryParseFlags(word.Word, out var flags, out _), word.Word);
+            Assert.Equal(word.Flag, flags);
+        }
+        Assert.False(GorbWords.TryParseFlags("sh-port|sticky", out _, out var unknown));
+        Assert.Equal("sticky", unknown);
+    }
+
+    [Theory]
+    [InlineData(ForwardMethod.Nat, "nat")]
+    [InlineData(ForwardMethod.DirectRoute, "dr")]
+    [InlineData(ForwardMethod.Tunnel, "tunnel")]
+    public void Forwarding_methods_round_trip(ForwardMethod method, string word)
+    {
+        Assert.Equal(word, GorbWords.Forward(method));
+        Assert.Equal(IpvsNames.Forward(method), GorbWords.Forward(method));
+        Assert.True(GorbWords.TryParseForward(word, out var parsed));
+        Assert.Equal(method, parsed);
+    }
+
+    [Theory]
+    [InlineData(null, ForwardMethod.Nat)]
+    [InlineData("", ForwardMethod.Nat)]
+    [InlineData("ipip", ForwardMethod.Tunnel)]
+    [InlineData("DR", ForwardMethod.DirectRoute)]
+    public void Empty_means_nat_and_ipip_means_tunnel(string? text, ForwardMethod expected)
+    {
+        Assert.True(GorbWords.TryParseForward(text, out var parsed));
+        Assert.Equal(expected, parsed);
+    }
+
+    [Theory]
+    [InlineData(ForwardMethod.Local)]
+    [InlineData(ForwardMethod.Bypass)]
+    public void Kernel_only_methods_go_to_gorb_as_nat(ForwardMethod method) => Assert.Equal("nat", GorbWords.Forward(method));
+
+    [Fact]
+    public void The_default_scheduler_is_the_vocabularys() => Assert.Equal(IpvsNames.DefaultScheduler, GorbWords.DefaultScheduler);
+}
