@@ -36,7 +36,18 @@ internal sealed partial class LabelReader
 
     private LabelParseResult Fail(int ix, string problem) => LabelParseResult.Of(LabelError.For(_c, Key(ix), _values[ix], problem));
 
-    private LabelParseResult Fail(string problem) => LabelParseResult.Of(LabelError.For(_c, null, null, problem));
+    /// <summary>
+    /// A problem of the container as a whole (its ports, networks, the defaults it gets): named with the label that
+    /// opted it in (gorb.enable, else the first of ours it carries), so that the one line still says which label made
+    /// GorbLink read it. Only a container opted in by --expose-by-default alone has no label to name.
+    /// </summary>
+    private LabelParseResult Fail(string problem)
+    {
+        var ix = _values[EnableIx] is not null ? EnableIx : Array.FindIndex(_values, v => v is not null);
+        return ix < 0
+            ? LabelParseResult.Of(LabelError.For(_c, null, null, problem))
+            : Fail(ix, problem);
+    }
 
     private LabelParseResult? FailIf(int ix, string? problem) => problem is null ? null : Fail(ix, problem);
 
