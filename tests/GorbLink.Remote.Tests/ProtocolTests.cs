@@ -120,8 +120,7 @@ public sealed class ProtocolTests
     {
         var labels = RemoteDesiredMapper.ForRemote(LabelOptions.ForInterface([AgentRig.HostAddress]));
         var desired = new DesiredStateBuilder(labels).Build(containers);
-        var snapshot = new ContainerSnapshot(1, containers.ToImmutableDictionary(c => c.Id));
-        return RemoteDesiredMapper.Map(1, desired, snapshot, labels);
+        return RemoteDesiredMapper.Map(1, desired);
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using System.Net.Http.Headers;
 using GorbLink.Core.Containers;
+using GorbLink.Core.Desired;
 using GorbLink.Core.Labels;
+using GorbLink.Core.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
@@ -11,9 +13,10 @@ using Polly.CircuitBreaker;
 namespace GorbLink.Remote.Client;
 
 /// <summary>
-/// Remote mode: one desired-state feed from the container store, and one sink per daemon (typed client over a named
-/// HttpClient with the standard resilience handler and its own circuit breaker, ownership file, loop). The Docker side
-/// and the desired-state builder are the same as for the kernel; only the sink differs.
+/// Remote mode: the pipeline (<see cref="PipelineLoop"/>) over the container store with remote label options, and one
+/// sink per daemon (<see cref="RemoteDaemon"/>: typed client over a named HttpClient with the standard resilience handler
+/// and its own circuit breaker, ownership file and <see cref="SinkRunner"/>). The Docker side, the desired-state builder
+/// and the loop are the same as for the kernel; only the sinks differ.
 /// </summary>
 public sealed class RemoteAgent : IAsyncDisposable
 {
@@ -23,10 +26,12 @@ public sealed class RemoteAgent : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly Lock _statusGate = new();
 
-    private RemoteAgent(ServiceProvider services, RemoteDesiredFeed feed, IReadOnlyList<RemoteDaemon> daemons, RemoteOptions options, ILogger logger, TimeProvider time)
+    private RemoteAgent(ServiceProvider services, PipelineLoop pipeline, RemoteDesiredStates states, IReadOnlyList<RemoteDaemon> daemons,
+        RemoteOptions options, ILogger logger, TimeProvider time)
     {
         _services = services;
-        Feed = feed;
+        Pipeline = pipeline;
+        States = states;
         Daemons = daemons;
         _options = options;
         _logger = logger;
@@ -34,7 +39,8 @@ public sealed class RemoteAgent : IAsyncDisposable
         foreach (var daemon in daemons) daemon.StatusChanged += _ => WriteStatus();
     }
 
-    public RemoteDesiredFeed Feed { get; }
+    public PipelineLoop Pipeline { get; }
+    public RemoteDesiredStates States { get; }
     public IReadOnlyList<RemoteDaemon> Daemons { get; }
     public RemoteOptions Options => _options;
 
@@ -50,30 +56,55 @@ public sealed class RemoteAgent : IAsyncDisposable
         var logger = loggerFactory.CreateLogger("GorbLink.Remote");
 
         var collection = new ServiceCollection();
-        // HttpClient's and Polly's own per-attempt lines would flood the log during an outage; the sinks log what
-        // matters themselves (failures with backoff, breaker transitions), once.
-        collection.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
+        var breakers = AddDaemonClients(collection, options, logger);
         collection.AddSingleton(time);
-        var breakers = new Dictionary<RemoteEndpoint, CircuitBreakerStateProvider>();
-        foreach (var endpoint in options.Endpoints.DistinctBy(e => e.BaseAddress))
-        {
-            var breaker = new CircuitBreakerStateProvider();
-            breakers.Add(endpoint, breaker);
-            AddDaemonClient(collection, endpoint, options, breaker, logger);
-        }
         var services = collection.BuildServiceProvider();
         var factory = services.GetRequiredService<IHttpClientFactory>();
 
+        var states = new RemoteDesiredStates(options.ReportContainerProblems, logger);
         var daemons = new List<RemoteDaemon>(breakers.Count);
+        var runners = new List<SinkRunner>(breakers.Count);
         foreach (var (endpoint, breaker) in breakers)
         {
             var client = new GorbClient(factory.CreateClient(ClientName(endpoint)), endpoint);
             var ownership = new RemoteOwnership(options.OwnershipPath(endpoint), endpoint.Name);
             var reconciler = new RemoteReconciler(client, ownership, logger, time, options.DryRun);
-            daemons.Add(new RemoteDaemon(endpoint, client, reconciler, breaker, options, logger, time));
+            var daemon = new RemoteDaemon(endpoint, client, reconciler, states, breaker, options, logger, time);
+            daemons.Add(daemon);
+            runners.Add(new SinkRunner(daemon, new SinkRunnerOptions
+            {
+                ResyncInterval = options.ResyncInterval,
+                InitialBackoff = options.InitialBackoff,
+                MaxBackoff = options.MaxBackoff,
+                // Only an unreachable daemon is retried; anything else (a damaged ownership file first) stops the agent.
+                IsFatal = static e => e is not RemoteUnavailableException,
+            }, daemon, time));
         }
-        var feed = new RemoteDesiredFeed(store, labels, options.CoalesceDelay, options.ReportContainerProblems, logger, time);
-        return new RemoteAgent(services, feed, daemons, options, logger, time);
+        var source = new ContainerDesiredStateSource(store, new DesiredStateBuilder(RemoteDesiredMapper.ForRemote(labels)));
+        var pipeline = new PipelineLoop(source, runners, new PipelineLoopOptions { CoalesceDelay = options.CoalesceDelay }, states, time);
+        return new RemoteAgent(services, pipeline, states, daemons, options, logger, time);
+    }
+
+    /// <summary>
+    /// Registers one named HttpClient per daemon with the standard resilience handler and its own circuit breaker; the
+    /// breakers are returned by daemon.
+    /// </summary>
+    public static IReadOnlyDictionary<RemoteEndpoint, CircuitBreakerStateProvider> AddDaemonClients(IServiceCollection services, RemoteOptions options, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(logger);
+        // HttpClient's and Polly's own per-attempt lines would flood the log during an outage; the sinks log what
+        // matters themselves (failures with backoff, breaker transitions), once.
+        services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
+        var breakers = new Dictionary<RemoteEndpoint, CircuitBreakerStateProvider>();
+        foreach (var endpoint in options.Endpoints.DistinctBy(e => e.BaseAddress))
+        {
+            var breaker = new CircuitBreakerStateProvider();
+            breakers.Add(endpoint, breaker);
+            AddDaemonClient(services, endpoint, options, breaker, logger);
+        }
+        return breakers;
     }
 
     private static string ClientName(RemoteEndpoint endpoint) => "gorb:" + endpoint.BaseAddress;
@@ -124,36 +155,8 @@ public sealed class RemoteAgent : IAsyncDisposable
             });
     }
 
-    /// <summary>Runs the feed and every daemon's sink until cancelled. A fatal error (ownership file) ends it all.</summary>
-    public async Task RunAsync(CancellationToken cancellationToken)
-    {
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var tasks = new List<Task> { Guard(Feed.RunAsync(failed.Token), failed) };
-        foreach (var daemon in Daemons) tasks.Add(Guard(daemon.RunAsync(Feed, failed.Token), failed));
-        try
-        {
-            await Task.WhenAll(tasks).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    private static async Task Guard(Task task, CancellationTokenSource failed)
-    {
-        try
-        {
-            await task.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (failed.IsCancellationRequested)
-        {
-        }
-        catch
-        {
-            await failed.CancelAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
+    /// <summary>Runs the pipeline and every daemon's sink until cancelled. A fatal error (ownership file) ends it all.</summary>
+    public Task RunAsync(CancellationToken cancellationToken) => Pipeline.RunAsync(cancellationToken);
 
     /// <summary>--cleanup-on-exit: on every daemon, delete the backends this agent created, then its services left empty.</summary>
     public async Task<IReadOnlyList<string>> CleanupAsync(CancellationToken cancellationToken)
@@ -178,7 +181,7 @@ public sealed class RemoteAgent : IAsyncDisposable
     {
         get
         {
-            var desired = Feed.Current ?? RemoteDesiredState.Empty;
+            var desired = States.Latest ?? RemoteDesiredState.Empty;
             return new RemoteStatusDocument
             {
                 Written = _time.GetUtcNow(),

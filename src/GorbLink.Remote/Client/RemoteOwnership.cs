@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using GorbLink.Core.IO;
 
 namespace GorbLink.Remote.Client;
 
@@ -95,7 +96,7 @@ public sealed class RemoteOwnership
         _loaded = true;
     }
 
-    /// <summary>Writes the file when it changed since the last save (atomically: temporary file, fsync, rename).</summary>
+    /// <summary>Writes the file when it changed since the last save (atomically: temporary file, fsync, rename, fsync of the directory).</summary>
     public void Save()
     {
         var content = Render(DateTimeOffset.MinValue);
@@ -103,7 +104,7 @@ public sealed class RemoteOwnership
         var bytes = JsonSerializer.SerializeToUtf8Bytes(Document(DateTimeOffset.UtcNow), RemoteJsonContext.Default.RemoteOwnershipDocument);
         try
         {
-            RemoteFiles.WriteAtomically(FilePath, [.. bytes, (byte)'\n'], durable: true);
+            AtomicFile.Write(FilePath, [.. bytes, (byte)'\n'], durable: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -148,32 +149,4 @@ internal sealed class RemoteOwnedBackendEntry
     public string? Service { get; set; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? Weight { get; set; }
-}
-
-internal static class RemoteFiles
-{
-    /// <summary>Temporary file in the same directory, fsync, rename(2) over the target.</summary>
-    public static void WriteAtomically(string path, byte[] content, bool durable)
-    {
-        var full = Path.GetFullPath(path);
-        var directory = Path.GetDirectoryName(full) ?? throw new ArgumentException($"{path} has no directory", nameof(path));
-        Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1))
-            {
-                stream.Write(content);
-                stream.Flush(flushToDisk: durable);
-            }
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temporary); }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-            throw;
-        }
-    }
 }
