@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using GorbLink.Core.IO;
+using GorbLink.Core.Ownership;
 
 namespace GorbLink.Remote.Client;
 
@@ -18,7 +18,8 @@ public sealed record OwnedBackend(string Service, int? Weight);
 /// What this agent created on one daemon: vsIDs and rsIDs, in remote-&lt;host&gt;_&lt;port&gt;.json next to state.json, replaced
 /// atomically on every change. The agent deletes only what is listed here, so that several agents (and people) can
 /// share one daemon: a service another agent created is used, never deleted; a backend is deleted only by its creator.
-/// Written ahead of a create, like the kernel's ownership file, so a crash never leaves an entry unlisted.
+/// Written ahead of a create, like the kernel's ownership file, so a crash never leaves an entry unlisted; read and
+/// replaced through the same <see cref="OwnershipFile"/> as the kernel's (atomic, durable, directory fsync included).
 /// Not thread-safe: one daemon loop owns it.
 /// </summary>
 public sealed class RemoteOwnership
@@ -56,19 +57,12 @@ public sealed class RemoteOwnership
     public void Load()
     {
         if (_loaded) return;
-        byte[] content;
-        try
-        {
-            content = File.ReadAllBytes(FilePath);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        var content = OwnershipFile.Read(FilePath, e => new RemoteOwnershipException(FilePath,
+            $"cannot read {FilePath}, the record of what this agent created on {Daemon}: {e.Message}", e));
+        if (content is null)
         {
             _loaded = true;
             return;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new RemoteOwnershipException(FilePath, $"cannot read {FilePath}, the record of what this agent created on {Daemon}: {e.Message}", e);
         }
         RemoteOwnershipDocument? document;
         try
@@ -102,15 +96,8 @@ public sealed class RemoteOwnership
         var content = Render(DateTimeOffset.MinValue);
         if (content == _saved && File.Exists(FilePath)) return;
         var bytes = JsonSerializer.SerializeToUtf8Bytes(Document(DateTimeOffset.UtcNow), RemoteJsonContext.Default.RemoteOwnershipDocument);
-        try
-        {
-            AtomicFile.Write(FilePath, [.. bytes, (byte)'\n'], durable: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new RemoteOwnershipException(FilePath,
-                $"cannot write {FilePath}, the record of what this agent created on {Daemon}: {e.Message}; make the state directory writable", e);
-        }
+        OwnershipFile.Replace(FilePath, [.. bytes, (byte)'\n'], e => new RemoteOwnershipException(FilePath,
+            $"cannot write {FilePath}, the record of what this agent created on {Daemon}: {e.Message}; make the state directory writable", e));
         _saved = content;
     }
 
