@@ -120,8 +120,7 @@ public sealed class ProtocolTests
     {
         var labels = RemoteDesiredMapper.ForRemote(LabelOptions.ForInterface([AgentRig.HostAddress]));
         var desired = new DesiredStateBuilder(labels).Build(containers);
-        var snapshot = new ContainerSnapshot(1, containers.ToImmutableDictionary(c => c.Id));
-        return RemoteDesiredMapper.Map(1, desired, snapshot, labels);
+        return RemoteDesiredMapper.Map(1, desired);
     }
 
     [Fact]
@@ -182,7 +181,7 @@ public sealed class ProtocolTests
         Assert.False(dns.Flags.HasFlag(GorbLink.Ipvs.ServiceFlags.OnePacket));
         Assert.Contains("no one-packet flag", Assert.Single(state.Problems), StringComparison.Ordinal);
         // What the daemon then reports is what was wanted: no endless fix.
-        Assert.Null(RemoteReconciler.ServiceDifference(dns.Options, dns));
+        Assert.Null(RemotePlanner.ServiceDifference(dns.Options, dns));
     }
 
     [Fact]
@@ -191,9 +190,9 @@ public sealed class ProtocolTests
         var state = Map(Container("web-1", 32768, "web", 80));
         var daemon = new GorbServiceOptions { Host = "", Port = 80, Protocol = "TCP", Method = "rr", Flags = "flag-1", Persistent = false };
 
-        var difference = RemoteReconciler.ServiceDifference(daemon, state.Services[0]);
+        var difference = RemotePlanner.ServiceDifference(daemon, state.Services[0]);
 
         Assert.Equal("scheduler rr, wanted wrr; flags \"flag-1\", wanted \"\"", difference);
-        Assert.Null(RemoteReconciler.ServiceDifference(new GorbServiceOptions { Port = 80, Protocol = "tcp", Method = "" }, state.Services[0]));
+        Assert.Null(RemotePlanner.ServiceDifference(new GorbServiceOptions { Port = 80, Protocol = "tcp", Method = "" }, state.Services[0]));
     }
 }

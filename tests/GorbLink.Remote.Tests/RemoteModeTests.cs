@@ -253,7 +253,7 @@ public sealed class RemoteModeTests
         var labels = RemoteDesiredMapper.ForRemote(GorbLink.Core.Labels.LabelOptions.ForInterface([HostAddress]));
         var snapshot = store.Snapshot();
         var desired = new GorbLink.Core.Desired.DesiredStateBuilder(labels).Build(snapshot, null);
-        return RemoteDesiredMapper.Map(1, desired, snapshot, labels);
+        return RemoteDesiredMapper.Map(1, desired);
     }
 
     /// <summary>On the first PUT to <paramref name="path"/>, first creates it on the daemon with <paramref name="body"/> (the race).</summary>

@@ -27,7 +27,17 @@ public sealed record DestinationOwner(
 }
 
 /// <summary>A desired service's name and the container whose labels set its scheduler, flags and persistence.</summary>
-public sealed record ServiceInfo(string Name, string HolderId, string HolderName);
+public sealed record ServiceInfo(string Name, string HolderId, string HolderName)
+{
+    /// <summary>The holder's container port behind this service (the virtual port where they are the same); 0: unknown.</summary>
+    public ushort ContainerPort { get; init; }
+
+    /// <summary>True when the holder's service label gave <see cref="Name"/>; false when it is the container's default name.</summary>
+    public bool NamedByLabel { get; init; } = true;
+
+    /// <summary>The holder's image as it was given (e.g. "nginx:latest"); empty when unknown. GORB's vsIDs are made from it.</summary>
+    public string HolderImage { get; init; } = "";
+}
 
 /// <summary>What a conflict refused.</summary>
 public enum ConflictKind

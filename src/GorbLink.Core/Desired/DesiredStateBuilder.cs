@@ -71,7 +71,7 @@ public sealed class DesiredStateBuilder
                 candidates.Add(new Candidate(intent, membership == Membership.Draining, previous.Contains(container.Id)));
             }
             _cache = nextCache;
-            return Assemble(candidates, errors);
+            return Assemble(candidates, errors, ContainerLabels.LabelName(Options, ContainerLabels.Service));
         }
     }
 
@@ -115,7 +115,7 @@ public sealed class DesiredStateBuilder
         return c != 0 ? c : string.CompareOrdinal(x.Intent.Container.Id, y.Intent.Container.Id);
     }
 
-    private static DesiredState Assemble(List<Candidate> candidates, List<LabelError> errors)
+    private static DesiredState Assemble(List<Candidate> candidates, List<LabelError> errors, string serviceLabel)
     {
         candidates.Sort(ClaimOrder);
         var services = new Dictionary<VirtualServiceKey, Accumulator>();
@@ -164,7 +164,7 @@ public sealed class DesiredStateBuilder
                 owners.Add(new DestinationRef(keys[i], entries[j].Destination.Key), entries[j].Owner);
             }
             list[i] = new DesiredService(acc.Service, destinations);
-            info.Add(keys[i], new ServiceInfo(acc.Holder.ServiceName, acc.Holder.Container.Id, acc.Holder.Container.Name));
+            info.Add(keys[i], Info(keys[i], acc.Holder, serviceLabel));
         }
 
         errors.Sort(static (a, b) =>
@@ -176,6 +176,24 @@ public sealed class DesiredStateBuilder
     }
 
     /// <summary>The first claim of <paramref name="intent"/> that another container already holds, or null.</summary>
+    /// <summary>What the sinks need to know about a service's holder, from its parsed intent.</summary>
+    private static ServiceInfo Info(VirtualServiceKey key, ContainerIntent holder, string serviceLabel)
+    {
+        ushort containerPort = 0;
+        foreach (var e in holder.Endpoints)
+        {
+            if (e.Service != key) continue;
+            containerPort = e.Port.ContainerPort;
+            break;
+        }
+        return new ServiceInfo(holder.ServiceName, holder.Container.Id, holder.Container.Name)
+        {
+            ContainerPort = containerPort,
+            NamedByLabel = holder.Container.Labels.ContainsKey(serviceLabel),
+            HolderImage = holder.Container.Image?.Trim() ?? "",
+        };
+    }
+
     private static ConflictError? FindConflict(ContainerIntent intent, Dictionary<VirtualServiceKey, Accumulator> services)
     {
         var c = intent.Container;

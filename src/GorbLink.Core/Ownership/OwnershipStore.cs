@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Text.Json;
-using GorbLink.Core.IO;
 using GorbLink.Ipvs;
 
 namespace GorbLink.Core.Ownership;
@@ -67,21 +66,13 @@ public sealed class OwnershipStore
     public OwnedTable Load()
     {
         if (_current is not null) return _current;
-        byte[] content;
-        try
-        {
-            content = File.ReadAllBytes(FilePath);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        var content = OwnershipFile.Read(FilePath, e => new OwnershipFileException(FilePath,
+            $"cannot read the ownership file {FilePath}: {e.Message}. GorbLink needs it to know which IPVS entries it created; " +
+            "make it readable (run as root, or fix the volume's permissions).", e));
+        if (content is null)
         {
             _fileExists = false;
             return _current = OwnedTable.Empty;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new OwnershipFileException(FilePath,
-                $"cannot read the ownership file {FilePath}: {e.Message}. GorbLink needs it to know which IPVS entries it created; " +
-                "make it readable (run as root, or fix the volume's permissions).", e);
         }
         var (table, info) = Parse(content, FilePath);
         _fileExists = true;
@@ -96,16 +87,9 @@ public sealed class OwnershipStore
         if (_current is null) throw new InvalidOperationException("load the ownership file before saving it");
         if (_fileExists && table.Equals(_current)) return;
         var bytes = Serialize(table, Options.LabelPrefix, Options.AgentVersion, DateTimeOffset.UtcNow);
-        try
-        {
-            AtomicFile.Write(FilePath, bytes, durable: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new OwnershipFileException(FilePath,
-                $"cannot write the ownership file {FilePath}: {e.Message}. Without it a restarted agent would not know which IPVS entries it created; " +
-                "make its directory writable (mount a volume at it, e.g. -v gorblink-state:/var/lib/gorblink).", e);
-        }
+        OwnershipFile.Replace(FilePath, bytes, e => new OwnershipFileException(FilePath,
+            $"cannot write the ownership file {FilePath}: {e.Message}. Without it a restarted agent would not know which IPVS entries it created; " +
+            "make its directory writable (mount a volume at it, e.g. -v gorblink-state:/var/lib/gorblink).", e));
         _fileExists = true;
         _current = table;
     }

@@ -1,6 +1,7 @@
 using GorbLink.Core.Containers;
 using GorbLink.Core.Desired;
 using GorbLink.Core.Ownership;
+using GorbLink.Core.Pipeline;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -64,28 +65,22 @@ public sealed record ReconcileCounters
 }
 
 /// <summary>
-/// The single level-triggered loop: container changes only mark the store dirty; this loop recomputes the whole desired
-/// state and reconciles the kernel to it, whenever the store changes (coalesced), a drain needs checking, or the
-/// periodic resync is due. Nothing is programmed before the initial container list. A failed pass is logged and retried
-/// with backoff (1 s doubling to 30 s by default).
+/// The kernel's pipeline: the container store as the source (<see cref="ContainerDesiredStateSource"/>), one
+/// <see cref="PipelineLoop"/> that builds the desired state once per change (coalesced), and the kernel sink
+/// (<see cref="KernelSink"/>) driven by its own <see cref="SinkRunner"/>: reconciled whenever the desired state changes,
+/// a drain needs checking, or the periodic resync is due. Nothing is programmed before the initial container list.
+/// A failed pass is logged and retried with backoff (1 s doubling to 30 s by default). Other sinks (GORB daemons) are
+/// driven by the same types; this class keeps the kernel host's view: counters, state, observers, first-pass readiness.
 /// </summary>
 public sealed class ReconcileLoop
 {
-    private readonly ContainerStore _store;
-    private readonly DesiredStateBuilder _builder;
-    private readonly Reconciler _reconciler;
-    private readonly ReconcileLoopOptions _options;
+    private readonly KernelSink _sink;
+    private readonly SinkRunner _runner;
+    private readonly PipelineLoop _pipeline;
     private readonly ILogger _logger;
-    private readonly TimeProvider _time;
     private readonly TaskCompletionSource<ReconcileResult> _firstPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Lock _countersGate = new();
-    private ReconcileCounters _counters = new();
-    private HashSet<string> _reportedErrors = new(StringComparer.Ordinal);
-    private Dictionary<string, string> _erroredContainers = new(StringComparer.Ordinal);
-    private volatile DesiredState? _desired;
-    private IReconcilePassObserver[] _observers = [];
-    private int _state = (int)ReconcileLoopState.NotStarted;
     private int _started;
+    private volatile bool _stopped;
 
     public ReconcileLoop(
         ContainerStore store,
@@ -98,16 +93,28 @@ public sealed class ReconcileLoop
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(reconciler);
-        _store = store;
-        _builder = builder;
-        _reconciler = reconciler;
-        _options = options ?? new ReconcileLoopOptions();
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.ResyncInterval, TimeSpan.Zero, nameof(options));
-        ArgumentOutOfRangeException.ThrowIfLessThan(_options.CoalesceDelay, TimeSpan.Zero, nameof(options));
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.InitialBackoff, TimeSpan.Zero, nameof(options));
-        ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxBackoff, _options.InitialBackoff, nameof(options));
+        options ??= new ReconcileLoopOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.ResyncInterval, TimeSpan.Zero, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.CoalesceDelay, TimeSpan.Zero, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.InitialBackoff, TimeSpan.Zero, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBackoff, options.InitialBackoff, nameof(options));
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _time = timeProvider ?? TimeProvider.System;
+        var time = timeProvider ?? TimeProvider.System;
+        _sink = new KernelSink(reconciler, _logger);
+        _runner = new SinkRunner(_sink, new SinkRunnerOptions
+        {
+            ResyncInterval = options.ResyncInterval,
+            InitialBackoff = options.InitialBackoff,
+            MaxBackoff = options.MaxBackoff,
+            FailFastOnFirstPass = options.FailFastOnFirstPass,
+            IsFatal = static e => e is OwnershipFileException,
+        }, new RunnerLog(this), time);
+        _pipeline = new PipelineLoop(
+            new ContainerDesiredStateSource(store, builder),
+            [_runner],
+            new PipelineLoopOptions { CoalesceDelay = options.CoalesceDelay },
+            new ContainerProblemsReport(_logger),
+            time);
     }
 
     /// <summary>
@@ -117,21 +124,65 @@ public sealed class ReconcileLoop
     /// </summary>
     public Task<ReconcileResult> FirstPassCompleted => _firstPass.Task;
 
-    public ReconcileLoopState State => (ReconcileLoopState)Volatile.Read(ref _state);
+    /// <summary>The build loop's state while it waits for or coalesces changes, else the kernel runner's.</summary>
+    public ReconcileLoopState State
+    {
+        get
+        {
+            if (_stopped) return ReconcileLoopState.Stopped;
+            if (Volatile.Read(ref _started) == 0) return ReconcileLoopState.NotStarted;
+            switch (_pipeline.State)
+            {
+                case PipelineLoopState.NotStarted or PipelineLoopState.WaitingForSource: return ReconcileLoopState.WaitingForContainers;
+                case PipelineLoopState.Coalescing: return ReconcileLoopState.Coalescing;
+                case PipelineLoopState.Building: return ReconcileLoopState.Reconciling;
+            }
+            return _runner.State switch
+            {
+                SinkRunnerState.Idle => ReconcileLoopState.Idle,
+                SinkRunnerState.BackingOff => ReconcileLoopState.BackingOff,
+                SinkRunnerState.Stopped => ReconcileLoopState.Stopped,
+                _ => ReconcileLoopState.Reconciling,
+            };
+        }
+    }
 
-    public ReconcileCounters Counters { get { lock (_countersGate) return _counters; } }
+    public ReconcileCounters Counters
+    {
+        get
+        {
+            var c = _runner.Counters;
+            return new ReconcileCounters
+            {
+                Passes = c.Passes,
+                FailedPasses = c.FailedPasses,
+                Batches = _sink.Batches,
+                WritesApplied = c.WritesApplied,
+                WritesRefused = c.WritesRefused,
+                ConsecutiveFailures = c.ConsecutiveFailures,
+                LastDuration = c.LastDuration,
+                LastPassAt = c.LastPassAt,
+                LastError = c.LastError,
+                LastErrorAt = c.LastErrorAt,
+                PendingDrains = _sink.PendingDrains,
+            };
+        }
+    }
 
     /// <summary>The desired state of the last pass; null before the first.</summary>
-    public DesiredState? Desired => _desired;
+    public DesiredState? Desired => _sink.Desired;
 
-    public Reconciler Reconciler => _reconciler;
+    public Reconciler Reconciler => _sink.Reconciler;
+
+    /// <summary>The kernel sink's runner (its own counters, backoff and next wake-up).</summary>
+    public SinkRunner Runner => _runner;
 
     /// <summary>Adds an observer of successful passes; call before <see cref="RunAsync"/>.</summary>
     public void AddObserver(IReconcilePassObserver observer)
     {
         ArgumentNullException.ThrowIfNull(observer);
         if (Volatile.Read(ref _started) == 1) throw new InvalidOperationException("add observers before the loop runs");
-        _observers = [.. _observers, observer];
+        _sink.AddObserver(observer);
     }
 
     /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled (then returns normally) or a fatal error.</summary>
@@ -141,197 +192,34 @@ public sealed class ReconcileLoop
         if (Interlocked.Exchange(ref _started, 1) == 1) throw new InvalidOperationException("the reconcile loop is already running");
         try
         {
-            await WaitForContainersAsync(cancellationToken).ConfigureAwait(false);
-            await LoopAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
+            await _pipeline.RunAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            SetState(ReconcileLoopState.Stopped);
+            _stopped = true;
             _firstPass.TrySetCanceled(cancellationToken.IsCancellationRequested ? cancellationToken : new CancellationToken(true));
         }
     }
 
-    private async Task WaitForContainersAsync(CancellationToken cancellationToken)
+    /// <summary>The kernel's log events for the runner (ids 3103, 3104, 3106, 3107), and first-pass readiness.</summary>
+    private sealed class RunnerLog(ReconcileLoop loop) : ISinkRunnerLog
     {
-        SetState(ReconcileLoopState.WaitingForContainers);
-        var logged = false;
-        while (true)
+        public void FirstPass(DesiredSnapshot desired, SinkPassOutcome outcome)
         {
-            var revision = _store.Revision;
-            if (_store.IsLoaded) return;
-            if (!logged)
-            {
-                Log.WaitingForContainers(_logger);
-                logged = true;
-            }
-            await _store.WaitForChangeAsync(revision, cancellationToken).ConfigureAwait(false);
+            var result = loop._sink.LastResult!;
+            Log.FirstPass(loop._logger, result.Duration.TotalMilliseconds, desired.State.Services.Count, result.Plan.Summary());
+            loop._firstPass.TrySetResult(result);
+        }
+
+        public void PassFailed(Exception exception, int failuresInRow, TimeSpan retryIn) =>
+            Log.PassFailed(loop._logger, exception, failuresInRow, exception.Message, retryIn);
+
+        public void Recovered(int failuresInRow) => Log.Recovered(loop._logger, failuresInRow);
+
+        public void Fatal(Exception exception)
+        {
+            Log.Fatal(loop._logger, exception, exception.Message);
+            loop._firstPass.TrySetException(exception);
         }
     }
-
-    private async Task LoopAsync(CancellationToken cancellationToken)
-    {
-        var backoff = _options.InitialBackoff;
-        var failuresInRow = 0;
-        DesiredState? previous = null;
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            SetState(ReconcileLoopState.Reconciling);
-            var snapshot = _store.Snapshot();
-            DateTimeOffset wakeAt;
-            bool watchChanges;
-            try
-            {
-                var desired = _builder.Build(snapshot, previous);
-                previous = desired;
-                _desired = desired;
-                ReportContainerProblems(desired);
-                var result = await _reconciler.ReconcileAsync(desired, cancellationToken).ConfigureAwait(false);
-                Count(result);
-                await NotifyAsync(desired, result, cancellationToken).ConfigureAwait(false);
-                if (failuresInRow > 0) Log.Recovered(_logger, failuresInRow);
-                failuresInRow = 0;
-                backoff = _options.InitialBackoff;
-                if (!_firstPass.Task.IsCompleted)
-                {
-                    Log.FirstPass(_logger, result.Duration.TotalMilliseconds, desired.Services.Count, result.Plan.Summary());
-                    _firstPass.TrySetResult(result);
-                }
-                wakeAt = _time.GetUtcNow() + _options.ResyncInterval;
-                if (result.NextWakeUp is { } next && next < wakeAt) wakeAt = next;
-                watchChanges = true;
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
-            catch (Exception e)
-            {
-                failuresInRow++;
-                CountFailure(e);
-                if (e is OwnershipFileException || (_options.FailFastOnFirstPass && !_firstPass.Task.IsCompleted))
-                {
-                    Log.Fatal(_logger, e, e.Message);
-                    _firstPass.TrySetException(e);
-                    throw;
-                }
-                Log.PassFailed(_logger, e, failuresInRow, e.Message, backoff);
-                wakeAt = _time.GetUtcNow() + backoff;
-                backoff = backoff * 2 > _options.MaxBackoff ? _options.MaxBackoff : backoff * 2;
-                watchChanges = false;
-            }
-
-            var changed = await WaitAsync(snapshot.Revision, wakeAt, watchChanges, cancellationToken).ConfigureAwait(false);
-            if (changed && _options.CoalesceDelay > TimeSpan.Zero)
-            {
-                var delay = Task.Delay(_options.CoalesceDelay, _time, cancellationToken);
-                SetState(ReconcileLoopState.Coalescing);
-                await delay.ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <summary>Waits for a change after <paramref name="seenRevision"/> (if watched) or until <paramref name="wakeAt"/>; true for a change.</summary>
-    private async Task<bool> WaitAsync(long seenRevision, DateTimeOffset wakeAt, bool watchChanges, CancellationToken cancellationToken)
-    {
-        var delay = wakeAt - _time.GetUtcNow();
-        if (delay <= TimeSpan.Zero)
-        {
-            // Overdue: still take a change that is already there, so that it is coalesced like any other.
-            return watchChanges && _store.Revision > seenRevision;
-        }
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var timer = Task.Delay(delay, _time, cts.Token);
-        if (!watchChanges)
-        {
-            SetState(ReconcileLoopState.BackingOff);
-            await timer.ConfigureAwait(false);
-            return false;
-        }
-        var change = _store.WaitForChangeAsync(seenRevision, cts.Token);
-        SetState(ReconcileLoopState.Idle);
-        var first = await Task.WhenAny(change, timer).ConfigureAwait(false);
-        await cts.CancelAsync().ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
-        return first == change;
-    }
-
-    private async Task NotifyAsync(DesiredState desired, ReconcileResult result, CancellationToken cancellationToken)
-    {
-        foreach (var observer in _observers)
-        {
-            try
-            {
-                await observer.OnPassAsync(desired, result, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                Log.ObserverFailed(_logger, e, observer.GetType().Name, e.Message);
-            }
-        }
-    }
-
-    /// <summary>Logs label errors and conflicts the first time they appear, not on every pass.</summary>
-    private void ReportContainerProblems(DesiredState desired)
-    {
-        var current = new HashSet<string>(StringComparer.Ordinal);
-        var containers = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var error in desired.Errors)
-        {
-            current.Add(error.Message);
-            containers.TryAdd(error.ContainerId, $"{error.ContainerName} ({error.ShortId})");
-            if (!_reportedErrors.Contains(error.Message)) Log.LabelError(_logger, error.Message);
-        }
-        foreach (var conflict in desired.Conflicts)
-        {
-            current.Add(conflict.Message);
-            containers.TryAdd(conflict.ContainerId, $"{conflict.ContainerName} ({conflict.ShortId})");
-            if (!_reportedErrors.Contains(conflict.Message)) Log.Conflict(_logger, conflict.Message);
-        }
-        foreach (var (id, name) in _erroredContainers)
-        {
-            if (!containers.ContainsKey(id) && desired.Contains(id)) Log.ContainerErrorResolved(_logger, name);
-        }
-        _reportedErrors = current;
-        _erroredContainers = containers;
-    }
-
-    private void Count(ReconcileResult result)
-    {
-        lock (_countersGate)
-        {
-            _counters = _counters with
-            {
-                Passes = _counters.Passes + 1,
-                Batches = _counters.Batches + result.Batches,
-                WritesApplied = _counters.WritesApplied + result.Applied,
-                WritesRefused = _counters.WritesRefused + result.Failures.Count,
-                LastDuration = result.Duration,
-                LastPassAt = _time.GetUtcNow(),
-                ConsecutiveFailures = 0,
-                PendingDrains = result.PendingDrains,
-            };
-        }
-    }
-
-    private void CountFailure(Exception e)
-    {
-        lock (_countersGate)
-        {
-            _counters = _counters with
-            {
-                Passes = _counters.Passes + 1,
-                FailedPasses = _counters.FailedPasses + 1,
-                ConsecutiveFailures = _counters.ConsecutiveFailures + 1,
-                LastPassAt = _time.GetUtcNow(),
-                LastError = e.Message,
-                LastErrorAt = _time.GetUtcNow(),
-            };
-        }
-    }
-
-    private void SetState(ReconcileLoopState state) => Volatile.Write(ref _state, (int)state);
 }

@@ -1,32 +1,29 @@
-using System.Net.Http.Headers;
 using GorbLink.Core.Containers;
+using GorbLink.Core.Desired;
 using GorbLink.Core.Labels;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Http.Resilience;
+using GorbLink.Core.Pipeline;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Polly;
-using Polly.CircuitBreaker;
 
 namespace GorbLink.Remote.Client;
 
 /// <summary>
-/// Remote mode: one desired-state feed from the container store, and one sink per daemon (typed client over a named
-/// HttpClient with the standard resilience handler and its own circuit breaker, ownership file, loop). The Docker side
-/// and the desired-state builder are the same as for the kernel; only the sink differs.
+/// Remote mode: the pipeline (<see cref="PipelineLoop"/>) over the container store with remote label options, and one
+/// sink per daemon (<see cref="RemoteDaemon"/>: typed client over a named HttpClient with the standard resilience handler
+/// and its own circuit breaker, ownership file and <see cref="SinkRunner"/>). The Docker side, the desired-state builder
+/// and the loop are the same as for the kernel; only the sinks differ.
 /// </summary>
-public sealed class RemoteAgent : IAsyncDisposable
+public sealed class RemoteAgent
 {
-    private readonly ServiceProvider _services;
     private readonly RemoteOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Lock _statusGate = new();
 
-    private RemoteAgent(ServiceProvider services, RemoteDesiredFeed feed, IReadOnlyList<RemoteDaemon> daemons, RemoteOptions options, ILogger logger, TimeProvider time)
+    private RemoteAgent(PipelineLoop pipeline, RemoteDesiredStates states, IReadOnlyList<RemoteDaemon> daemons,
+        RemoteOptions options, ILogger logger, TimeProvider time)
     {
-        _services = services;
-        Feed = feed;
+        Pipeline = pipeline;
+        States = states;
         Daemons = daemons;
         _options = options;
         _logger = logger;
@@ -34,126 +31,62 @@ public sealed class RemoteAgent : IAsyncDisposable
         foreach (var daemon in daemons) daemon.StatusChanged += _ => WriteStatus();
     }
 
-    public RemoteDesiredFeed Feed { get; }
+    public PipelineLoop Pipeline { get; }
+    public RemoteDesiredStates States { get; }
     public IReadOnlyList<RemoteDaemon> Daemons { get; }
     public RemoteOptions Options => _options;
 
-    /// <summary>Builds everything; no I/O (ownership files are read on each daemon's first pass).</summary>
-    public static RemoteAgent Create(ContainerStore store, LabelOptions labels, RemoteOptions options, ILoggerFactory loggerFactory, TimeProvider? time = null)
+    /// <summary>
+    /// Builds everything over the daemon clients registered by
+    /// <see cref="RemoteServiceCollectionExtensions.AddGorbDaemonClients"/>; no I/O (ownership files are read on each
+    /// daemon's first pass).
+    /// </summary>
+    public static RemoteAgent Create(
+        ContainerStore store,
+        LabelOptions labels,
+        RemoteOptions options,
+        ILoggerFactory loggerFactory,
+        IHttpClientFactory httpClients,
+        RemoteDaemonClients clients,
+        TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
+        ArgumentNullException.ThrowIfNull(httpClients);
+        ArgumentNullException.ThrowIfNull(clients);
         if (options.Endpoints.Count == 0) throw new ArgumentException("remote mode needs at least one daemon", nameof(options));
         time ??= TimeProvider.System;
         var logger = loggerFactory.CreateLogger("GorbLink.Remote");
+        var breakers = clients.Breakers;
 
-        var collection = new ServiceCollection();
-        // HttpClient's and Polly's own per-attempt lines would flood the log during an outage; the sinks log what
-        // matters themselves (failures with backoff, breaker transitions), once.
-        collection.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
-        collection.AddSingleton(time);
-        var breakers = new Dictionary<RemoteEndpoint, CircuitBreakerStateProvider>();
-        foreach (var endpoint in options.Endpoints.DistinctBy(e => e.BaseAddress))
-        {
-            var breaker = new CircuitBreakerStateProvider();
-            breakers.Add(endpoint, breaker);
-            AddDaemonClient(collection, endpoint, options, breaker, logger);
-        }
-        var services = collection.BuildServiceProvider();
-        var factory = services.GetRequiredService<IHttpClientFactory>();
-
+        var states = new RemoteDesiredStates(options.ReportContainerProblems, logger);
         var daemons = new List<RemoteDaemon>(breakers.Count);
+        var runners = new List<SinkRunner>(breakers.Count);
         foreach (var (endpoint, breaker) in breakers)
         {
-            var client = new GorbClient(factory.CreateClient(ClientName(endpoint)), endpoint);
+            var client = new GorbClient(httpClients.CreateClient(RemoteDaemonClients.ClientName(endpoint)), endpoint);
             var ownership = new RemoteOwnership(options.OwnershipPath(endpoint), endpoint.Name);
             var reconciler = new RemoteReconciler(client, ownership, logger, time, options.DryRun);
-            daemons.Add(new RemoteDaemon(endpoint, client, reconciler, breaker, options, logger, time));
-        }
-        var feed = new RemoteDesiredFeed(store, labels, options.CoalesceDelay, options.ReportContainerProblems, logger, time);
-        return new RemoteAgent(services, feed, daemons, options, logger, time);
-    }
-
-    private static string ClientName(RemoteEndpoint endpoint) => "gorb:" + endpoint.BaseAddress;
-
-    private static void AddDaemonClient(IServiceCollection services, RemoteEndpoint endpoint, RemoteOptions options, CircuitBreakerStateProvider breaker, ILogger logger)
-    {
-        var r = options.Resilience;
-        services.AddHttpClient(ClientName(endpoint), http =>
+            var daemon = new RemoteDaemon(endpoint, client, reconciler, states, breaker, options, logger, time);
+            daemons.Add(daemon);
+            runners.Add(new SinkRunner(daemon, new SinkRunnerOptions
             {
-                http.BaseAddress = endpoint.BaseAddress;
-                // The resilience handler's total timeout governs; this is only a backstop.
-                http.Timeout = r.TotalTimeout + TimeSpan.FromSeconds(5);
-                if (options.Token is { Length: > 0 } token) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-                http.DefaultRequestHeaders.UserAgent.ParseAdd("gorblink");
-            })
-            .AddStandardResilienceHandler(o =>
-            {
-                o.AttemptTimeout.Timeout = r.AttemptTimeout;
-                o.TotalRequestTimeout.Timeout = r.TotalTimeout;
-                o.Retry.MaxRetryAttempts = Math.Max(1, r.MaxRetries);
-                o.Retry.Delay = r.RetryDelay;
-                o.Retry.BackoffType = DelayBackoffType.Exponential;
-                o.Retry.UseJitter = true;
-                // GET, PUT and DELETE are idempotent (a repeated PUT answers 409 "exists", a repeated DELETE 404,
-                // and both are handled as such); PATCH and POST are not retried.
-                o.Retry.DisableFor(HttpMethod.Post, HttpMethod.Patch, HttpMethod.Connect);
-                if (r.MaxRetries <= 0) o.Retry.ShouldHandle = static _ => PredicateResult.False();
-                o.CircuitBreaker.MinimumThroughput = r.MinimumThroughput;
-                o.CircuitBreaker.FailureRatio = r.FailureRatio;
-                o.CircuitBreaker.SamplingDuration = r.SamplingDuration;
-                o.CircuitBreaker.BreakDuration = r.BreakDuration;
-                o.CircuitBreaker.StateProvider = breaker;
-                o.CircuitBreaker.OnOpened = args =>
-                {
-                    Log.BreakerOpened(logger, endpoint.Name, args.BreakDuration);
-                    return default;
-                };
-                o.CircuitBreaker.OnHalfOpened = _ =>
-                {
-                    Log.BreakerHalfOpened(logger, endpoint.Name);
-                    return default;
-                };
-                o.CircuitBreaker.OnClosed = _ =>
-                {
-                    Log.BreakerClosed(logger, endpoint.Name);
-                    return default;
-                };
-            });
+                ResyncInterval = options.ResyncInterval,
+                InitialBackoff = options.InitialBackoff,
+                MaxBackoff = options.MaxBackoff,
+                // Only an unreachable daemon is retried; anything else (a damaged ownership file first) stops the agent.
+                IsFatal = static e => e is not RemoteUnavailableException,
+            }, daemon, time));
+        }
+        var source = new ContainerDesiredStateSource(store, new DesiredStateBuilder(RemoteDesiredMapper.ForRemote(labels)));
+        var pipeline = new PipelineLoop(source, runners, new PipelineLoopOptions { CoalesceDelay = options.CoalesceDelay }, states, time);
+        return new RemoteAgent(pipeline, states, daemons, options, logger, time);
     }
 
-    /// <summary>Runs the feed and every daemon's sink until cancelled. A fatal error (ownership file) ends it all.</summary>
-    public async Task RunAsync(CancellationToken cancellationToken)
-    {
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var tasks = new List<Task> { Guard(Feed.RunAsync(failed.Token), failed) };
-        foreach (var daemon in Daemons) tasks.Add(Guard(daemon.RunAsync(Feed, failed.Token), failed));
-        try
-        {
-            await Task.WhenAll(tasks).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    private static async Task Guard(Task task, CancellationTokenSource failed)
-    {
-        try
-        {
-            await task.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (failed.IsCancellationRequested)
-        {
-        }
-        catch
-        {
-            await failed.CancelAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
+    /// <summary>Runs the pipeline and every daemon's sink until cancelled. A fatal error (ownership file) ends it all.</summary>
+    public Task RunAsync(CancellationToken cancellationToken) => Pipeline.RunAsync(cancellationToken);
 
     /// <summary>--cleanup-on-exit: on every daemon, delete the backends this agent created, then its services left empty.</summary>
     public async Task<IReadOnlyList<string>> CleanupAsync(CancellationToken cancellationToken)
@@ -178,7 +111,7 @@ public sealed class RemoteAgent : IAsyncDisposable
     {
         get
         {
-            var desired = Feed.Current ?? RemoteDesiredState.Empty;
+            var desired = States.Latest ?? RemoteDesiredState.Empty;
             return new RemoteStatusDocument
             {
                 Written = _time.GetUtcNow(),
@@ -207,5 +140,4 @@ public sealed class RemoteAgent : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync() => _services.DisposeAsync();
 }

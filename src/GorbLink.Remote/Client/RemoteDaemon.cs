@@ -1,17 +1,21 @@
+using GorbLink.Core.Pipeline;
 using Microsoft.Extensions.Logging;
 using Polly.CircuitBreaker;
 
 namespace GorbLink.Remote.Client;
 
 /// <summary>
-/// The sink of one daemon: a loop that reconciles the daemon to the latest desired snapshot whenever a new one is
-/// published, a probe finds drift, a refused write is due for retry or the resync interval passes; after a failure it
-/// backs off (1 s doubling to 15 s by default) and then starts over from a fresh read. Daemons never wait on each other.
+/// One GORB daemon as a sink of the pipeline: each pass reconciles the daemon to the desired snapshot (mapped to GORB's
+/// terms once for all daemons, <see cref="RemoteDesiredStates"/>). Its <see cref="SinkRunner"/> gives it its own backoff
+/// (1 s doubling to 15 s by default) and resync; refused writes are retried after the retry interval, and between passes
+/// a cheap probe (GET /service) notices a daemon that lost the services this agent put there. Daemons never wait on each
+/// other or on the kernel.
 /// </summary>
-public sealed class RemoteDaemon
+public sealed class RemoteDaemon : IStateSink, IDriftProbe, ISinkRunnerLog
 {
     private readonly RemoteReconciler _reconciler;
     private readonly GorbClient _client;
+    private readonly RemoteDesiredStates _states;
     private readonly RemoteOptions _options;
     private readonly CircuitBreakerStateProvider _breaker;
     private readonly ILogger _logger;
@@ -24,6 +28,7 @@ public sealed class RemoteDaemon
         RemoteEndpoint endpoint,
         GorbClient client,
         RemoteReconciler reconciler,
+        RemoteDesiredStates states,
         CircuitBreakerStateProvider breaker,
         RemoteOptions options,
         ILogger logger,
@@ -32,6 +37,7 @@ public sealed class RemoteDaemon
         Endpoint = endpoint;
         _client = client;
         _reconciler = reconciler;
+        _states = states;
         _breaker = breaker;
         _options = options;
         _logger = logger;
@@ -41,6 +47,8 @@ public sealed class RemoteDaemon
 
     public RemoteEndpoint Endpoint { get; }
     public RemoteReconciler Reconciler => _reconciler;
+    public string Name => Endpoint.Name;
+    public TimeSpan ProbeInterval => _options.ProbeInterval;
 
     /// <summary>Raised after every pass, successful or not.</summary>
     public event Action<RemoteDaemon>? StatusChanged;
@@ -49,7 +57,14 @@ public sealed class RemoteDaemon
     {
         get
         {
-            lock (_gate) return _status with { Breaker = BreakerState };
+            var latest = _states.Latest?.Revision;
+            lock (_gate)
+            {
+                var s = _status;
+                // In sync: the last pass succeeded and applied the latest desired state.
+                var desired = Math.Max(s.DesiredRevision, latest ?? 0);
+                return s with { Breaker = BreakerState, DesiredRevision = desired, InSync = s.InSync && s.AppliedRevision == desired };
+            }
         }
     }
 
@@ -62,82 +77,33 @@ public sealed class RemoteDaemon
         var other => other.ToString().ToLowerInvariant(),
     };
 
-    /// <summary>Runs until cancelled; throws only for a damaged or unwritable ownership file.</summary>
-    public async Task RunAsync(RemoteDesiredFeed feed, CancellationToken cancellationToken)
+    /// <exception cref="RemoteUnavailableException">The daemon could not be read or written at all (the runner backs off).</exception>
+    /// <exception cref="RemoteOwnershipException">The ownership file is damaged or cannot be written (fatal).</exception>
+    public async Task<SinkPassOutcome> ApplyAsync(DesiredSnapshot desired, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(feed);
-        var desired = await feed.WaitForNewerAsync(0, cancellationToken).ConfigureAwait(false);
-        var backoff = _options.InitialBackoff;
-        var failuresInRow = 0;
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            desired = feed.Current ?? desired;
-            DateTimeOffset wakeAt;
-            bool healthy;
-            try
-            {
-                var result = await _reconciler.ReconcileAsync(desired, cancellationToken).ConfigureAwait(false);
-                if (failuresInRow > 0) Log.Recovered(_logger, Endpoint.Name, failuresInRow);
-                if (!_firstSyncLogged && result.Succeeded)
-                {
-                    Log.FirstSync(_logger, Endpoint.Name, result.Services, result.Backends);
-                    _firstSyncLogged = true;
-                }
-                failuresInRow = 0;
-                backoff = _options.InitialBackoff;
-                Record(desired, feed, result, null);
-                wakeAt = _time.GetUtcNow() + (result.Succeeded ? _options.ResyncInterval : _options.RetryInterval);
-                healthy = true;
-            }
-            catch (RemoteUnavailableException e)
-            {
-                failuresInRow++;
-                Log.Unavailable(_logger, e.Message, backoff, failuresInRow);
-                Record(desired, feed, null, e.Message);
-                wakeAt = _time.GetUtcNow() + backoff;
-                backoff = backoff * 2 > _options.MaxBackoff ? _options.MaxBackoff : backoff * 2;
-                healthy = false;
-            }
-            desired = await WaitAsync(feed, desired, wakeAt, healthy, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// Waits for a newer snapshot, the wake-up time, or drift seen by the probe (only while healthy: after a failure
-    /// the backoff is kept, so that a daemon that is down is not hammered by every container change).
-    /// </summary>
-    private async Task<RemoteDesiredState> WaitAsync(RemoteDesiredFeed feed, RemoteDesiredState applied, DateTimeOffset wakeAt, bool healthy, CancellationToken cancellationToken)
-    {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var newer = healthy ? feed.WaitForNewerAsync(applied.Revision, cts.Token) : null;
+        var remote = _states.For(desired);
+        RemotePassResult result;
         try
         {
-            while (true)
-            {
-                var now = _time.GetUtcNow();
-                if (now >= wakeAt) return feed.Current ?? applied;
-                var next = healthy && _options.ProbeInterval < wakeAt - now ? _options.ProbeInterval : wakeAt - now;
-                var timer = Task.Delay(next, _time, cts.Token);
-                var first = newer is null ? await Task.WhenAny(timer).ConfigureAwait(false) : await Task.WhenAny(newer, timer).ConfigureAwait(false);
-                cancellationToken.ThrowIfCancellationRequested();
-                if (newer is not null && first == newer) return await newer.ConfigureAwait(false);
-                if (healthy && _time.GetUtcNow() < wakeAt && await DriftAsync(applied, cancellationToken).ConfigureAwait(false)) return feed.Current ?? applied;
-            }
+            result = await _reconciler.ReconcileAsync(remote, cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch (RemoteUnavailableException e)
         {
-            await cts.CancelAsync().ConfigureAwait(false);
-            if (newer is not null)
-            {
-                try { await newer.ConfigureAwait(false); }
-                catch (OperationCanceledException) { }
-            }
+            Record(remote, null, e.Message);
+            throw;
         }
+        if (!_firstSyncLogged && result.Succeeded)
+        {
+            Log.FirstSync(_logger, Name, result.Services, result.Backends);
+            _firstSyncLogged = true;
+        }
+        Record(remote, result, null);
+        DateTimeOffset? retry = result.Succeeded ? null : _time.GetUtcNow() + _options.RetryInterval;
+        return new SinkPassOutcome(result.Writes, result.Failures, retry, result.Duration);
     }
 
     /// <summary>True when the daemon lost a service this agent put there, or does not answer.</summary>
-    private async Task<bool> DriftAsync(RemoteDesiredState applied, CancellationToken cancellationToken)
+    public async Task<bool> HasDriftedAsync(DesiredSnapshot applied, CancellationToken cancellationToken)
     {
         IReadOnlyList<string> ids;
         try
@@ -146,23 +112,38 @@ public sealed class RemoteDaemon
         }
         catch (RemoteUnavailableException e)
         {
-            Log.Drift(_logger, Endpoint.Name, e.Message);
+            Log.Drift(_logger, Name, e.Message);
             return true;
         }
         var present = new HashSet<string>(ids, StringComparer.Ordinal);
-        foreach (var service in applied.Services)
+        foreach (var service in _states.For(applied).Services)
         {
             if (service.Backends.All(b => b.Draining) || present.Contains(service.Id)) continue;
-            Log.Drift(_logger, Endpoint.Name, $"service {service.Id} is missing");
+            Log.Drift(_logger, Name, $"service {service.Id} is missing");
             return true;
         }
         return false;
     }
 
-    private void Record(RemoteDesiredState desired, RemoteDesiredFeed feed, RemotePassResult? result, string? error)
+    void ISinkRunnerLog.FirstPass(DesiredSnapshot desired, SinkPassOutcome outcome)
+    {
+        // Logged by the pass itself once one succeeds in full (FirstSync).
+    }
+
+    void ISinkRunnerLog.PassFailed(Exception exception, int failuresInRow, TimeSpan retryIn) =>
+        Log.Unavailable(_logger, exception.Message, retryIn, failuresInRow);
+
+    void ISinkRunnerLog.Recovered(int failuresInRow) => Log.Recovered(_logger, Name, failuresInRow);
+
+    void ISinkRunnerLog.Fatal(Exception exception)
+    {
+        // The host logs why the agent stops (RemoteAgentFatal).
+    }
+
+    private void Record(RemoteDesiredState desired, RemotePassResult? result, string? error)
     {
         var now = _time.GetUtcNow();
-        var latest = feed.Current?.Revision ?? desired.Revision;
+        var latest = Math.Max(_states.Latest?.Revision ?? desired.Revision, desired.Revision);
         lock (_gate)
         {
             var s = _status;
@@ -170,7 +151,7 @@ public sealed class RemoteDaemon
                 ? s with
                 {
                     Reachable = true,
-                    InSync = result.Succeeded && desired.Revision == latest,
+                    InSync = result.Succeeded,
                     Passes = s.Passes + 1,
                     ConsecutiveFailures = 0,
                     DesiredRevision = latest,

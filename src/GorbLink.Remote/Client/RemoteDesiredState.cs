@@ -1,5 +1,4 @@
 using System.Net;
-using GorbLink.Core.Containers;
 using GorbLink.Core.Desired;
 using GorbLink.Core.Labels;
 using GorbLink.Ipvs;
@@ -48,16 +47,17 @@ public static class RemoteDesiredMapper
         return options with { DefaultVip = DaemonDefaultVip };
     }
 
-    public static RemoteDesiredState Map(long revision, DesiredState desired, ContainerSnapshot containers, LabelOptions options)
+    /// <summary>
+    /// Maps a desired state built with <see cref="ForRemote"/> label options. Only parsed facts are used: the service's
+    /// name, holder image and container port (<see cref="ServiceInfo"/>) and each destination's owner.
+    /// </summary>
+    public static RemoteDesiredState Map(long revision, DesiredState desired)
     {
         ArgumentNullException.ThrowIfNull(desired);
-        ArgumentNullException.ThrowIfNull(containers);
-        ArgumentNullException.ThrowIfNull(options);
         var problems = new List<string>();
         var services = new List<RemoteService>(desired.Services.Count);
         var serviceIds = new Dictionary<string, VirtualServiceKey>(StringComparer.Ordinal);
         var backendIds = new Dictionary<string, string>(StringComparer.Ordinal);
-        var intents = new Dictionary<string, ContainerIntent?>(StringComparer.Ordinal);
 
         foreach (var service in desired.Services)
         {
@@ -69,8 +69,8 @@ public static class RemoteDesiredMapper
             }
             var info = desired.ServiceInfo.GetValueOrDefault(key);
             var name = info?.Name ?? key.ToString();
-            var containerPort = ContainerPort(key, info, containers, options, intents);
-            var id = GorbIds.ServiceId(IdName(name, info, containers, options), containerPort, key.Protocol);
+            var containerPort = info is { ContainerPort: > 0 } ? info.ContainerPort : key.Port;
+            var id = GorbIds.ServiceId(IdName(name, info), containerPort, key.Protocol);
             if (id.Length == 0)
             {
                 problems.Add($"service {Describe(key)} (\"{name}\"): its vsID would be empty; not sent");
@@ -148,32 +148,10 @@ public static class RemoteDesiredMapper
     /// What the vsID is made from: the service label when the holder has one; else, as gorb-docker-link does, the holder's
     /// image exactly as it was given (tag included: nginx:latest → nginx-latest-80-tcp); else the service name.
     /// </summary>
-    private static string IdName(string name, ServiceInfo? info, ContainerSnapshot containers, LabelOptions options)
+    private static string IdName(string name, ServiceInfo? info)
     {
-        if (info is null || !containers.Containers.TryGetValue(info.HolderId, out var holder)) return name;
-        if (holder.Labels.ContainsKey(ContainerLabels.LabelName(options, ContainerLabels.Service))) return name;
-        return string.IsNullOrWhiteSpace(holder.Image) || holder.Image.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase) ? name : holder.Image.Trim();
-    }
-
-    /// <summary>The container port behind <paramref name="key"/> for the container whose labels set the service (its holder).</summary>
-    private static ushort ContainerPort(
-        VirtualServiceKey key,
-        ServiceInfo? info,
-        ContainerSnapshot containers,
-        LabelOptions options,
-        Dictionary<string, ContainerIntent?> intents)
-    {
-        if (info is null || !containers.Containers.TryGetValue(info.HolderId, out var holder)) return key.Port;
-        if (!intents.TryGetValue(holder.Id, out var intent))
-        {
-            intent = ContainerLabels.Parse(holder, options).Intent;
-            intents.Add(holder.Id, intent);
-        }
-        if (intent is null) return key.Port;
-        foreach (var endpoint in intent.Endpoints)
-        {
-            if (endpoint.Service == key) return endpoint.Port.ContainerPort;
-        }
-        return key.Port;
+        if (info is null || info.NamedByLabel) return name;
+        var image = info.HolderImage;
+        return string.IsNullOrWhiteSpace(image) || image.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase) ? name : image;
     }
 }

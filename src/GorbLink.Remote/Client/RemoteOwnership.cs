@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using GorbLink.Core.Ownership;
 
 namespace GorbLink.Remote.Client;
 
@@ -17,7 +18,8 @@ public sealed record OwnedBackend(string Service, int? Weight);
 /// What this agent created on one daemon: vsIDs and rsIDs, in remote-&lt;host&gt;_&lt;port&gt;.json next to state.json, replaced
 /// atomically on every change. The agent deletes only what is listed here, so that several agents (and people) can
 /// share one daemon: a service another agent created is used, never deleted; a backend is deleted only by its creator.
-/// Written ahead of a create, like the kernel's ownership file, so a crash never leaves an entry unlisted.
+/// Written ahead of a create, like the kernel's ownership file, so a crash never leaves an entry unlisted; read and
+/// replaced through the same <see cref="OwnershipFile"/> as the kernel's (atomic, durable, directory fsync included).
 /// Not thread-safe: one daemon loop owns it.
 /// </summary>
 public sealed class RemoteOwnership
@@ -55,19 +57,12 @@ public sealed class RemoteOwnership
     public void Load()
     {
         if (_loaded) return;
-        byte[] content;
-        try
-        {
-            content = File.ReadAllBytes(FilePath);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        var content = OwnershipFile.Read(FilePath, e => new RemoteOwnershipException(FilePath,
+            $"cannot read {FilePath}, the record of what this agent created on {Daemon}: {e.Message}", e));
+        if (content is null)
         {
             _loaded = true;
             return;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new RemoteOwnershipException(FilePath, $"cannot read {FilePath}, the record of what this agent created on {Daemon}: {e.Message}", e);
         }
         RemoteOwnershipDocument? document;
         try
@@ -95,21 +90,14 @@ public sealed class RemoteOwnership
         _loaded = true;
     }
 
-    /// <summary>Writes the file when it changed since the last save (atomically: temporary file, fsync, rename).</summary>
+    /// <summary>Writes the file when it changed since the last save (atomically: temporary file, fsync, rename, fsync of the directory).</summary>
     public void Save()
     {
         var content = Render(DateTimeOffset.MinValue);
         if (content == _saved && File.Exists(FilePath)) return;
         var bytes = JsonSerializer.SerializeToUtf8Bytes(Document(DateTimeOffset.UtcNow), RemoteJsonContext.Default.RemoteOwnershipDocument);
-        try
-        {
-            RemoteFiles.WriteAtomically(FilePath, [.. bytes, (byte)'\n'], durable: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new RemoteOwnershipException(FilePath,
-                $"cannot write {FilePath}, the record of what this agent created on {Daemon}: {e.Message}; make the state directory writable", e);
-        }
+        OwnershipFile.Replace(FilePath, [.. bytes, (byte)'\n'], e => new RemoteOwnershipException(FilePath,
+            $"cannot write {FilePath}, the record of what this agent created on {Daemon}: {e.Message}; make the state directory writable", e));
         _saved = content;
     }
 
@@ -148,32 +136,4 @@ internal sealed class RemoteOwnedBackendEntry
     public string? Service { get; set; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? Weight { get; set; }
-}
-
-internal static class RemoteFiles
-{
-    /// <summary>Temporary file in the same directory, fsync, rename(2) over the target.</summary>
-    public static void WriteAtomically(string path, byte[] content, bool durable)
-    {
-        var full = Path.GetFullPath(path);
-        var directory = Path.GetDirectoryName(full) ?? throw new ArgumentException($"{path} has no directory", nameof(path));
-        Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1))
-            {
-                stream.Write(content);
-                stream.Flush(flushToDisk: durable);
-            }
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temporary); }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-            throw;
-        }
-    }
 }

@@ -79,7 +79,7 @@ public static class RemoteStatusFile
     public static byte[] Serialize(RemoteStatusDocument document) =>
         [.. JsonSerializer.SerializeToUtf8Bytes(document, RemoteJsonContext.Default.RemoteStatusDocument), (byte)'\n'];
 
-    public static void Write(string path, RemoteStatusDocument document) => RemoteFiles.WriteAtomically(path, Serialize(document), durable: false);
+    public static void Write(string path, RemoteStatusDocument document) => GorbLink.Core.IO.AtomicFile.Write(path, Serialize(document), durable: false);
 }
 
 [JsonSourceGenerationOptions(

@@ -135,7 +135,7 @@ internal static class ServeStateFile
                 Options = b.Options,
             })],
         };
-        Client.RemoteFiles.WriteAtomically(path, JsonSerializer.SerializeToUtf8Bytes(document, ServeJsonContext.Default.ServeStateDocument), durable: true);
+        GorbLink.Core.IO.AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(document, ServeJsonContext.Default.ServeStateDocument), durable: true);
     }
 }
 

@@ -14,8 +14,8 @@ namespace GorbLink.Hosting;
 
 /// <summary>
 /// The opt-in parts of `gorblink run` around the agent itself: --set-sysctls, --vip-interface and --metrics-listen.
-/// <see cref="AgentHost"/> calls <see cref="Prepare"/> in its preflight, <see cref="AddTo"/> while composing the host,
-/// and <see cref="Observe"/> on the reconcile loop.
+/// <see cref="AgentPreflight"/> calls <see cref="Prepare"/>; the composition root calls <see cref="AddTo"/>
+/// and <see cref="Observe"/> on the reconcile loop (<see cref="GorbLinkServiceCollectionExtensions"/>).
 /// </summary>
 internal static partial class AgentFeatures
 {

@@ -1,13 +1,5 @@
 using GorbLink.Cli;
-using GorbLink.Core.Containers;
-using GorbLink.Core.Desired;
 using GorbLink.Core.Labels;
-using GorbLink.Core.Ownership;
-using GorbLink.Core.Reconcile;
-using GorbLink.Docker;
-using GorbLink.Ipvs;
-using GorbLink.Ipvs.Netlink;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NLog.Extensions.Logging;
@@ -15,89 +7,46 @@ using NLog.Extensions.Logging;
 namespace GorbLink.Hosting;
 
 /// <summary>
-/// `gorblink run`: checks what it needs before starting (interface, IPVS, ownership file, Docker), so a missing part
-/// is one clear line and a telling exit code, then runs the agent on the generic host until SIGTERM.
+/// `gorblink run` (and `run -r`): the pre-flight (<see cref="AgentPreflight"/>) checks what the chosen sinks need, so a
+/// missing part is one clear line and a telling exit code; then the agent is composed (<see cref="GorbLinkServiceCollectionExtensions"/>)
+/// and runs on the generic host until SIGTERM.
 /// </summary>
 internal static partial class AgentHost
 {
     public static async Task<int> RunAsync(RunOptions options, CancellationToken cancellationToken)
     {
-        // -r: GORB daemons instead of (with --local, besides) this host's kernel; see RemoteAgentHost.
-        if (options.Remotes.Count > 0) return await RemoteAgentHost.RunAsync(options, cancellationToken).ConfigureAwait(false);
-
+        // -r: GORB daemons instead of (with --local, besides) this host's kernel; its lines keep their own event ids.
+        var remote = options.Remotes.Count > 0;
         var startedAt = DateTimeOffset.UtcNow;
         var logging = Logging.Configure(options.LogFormat, options.Verbose);
         using var loggerFactory = LoggerFactory.Create(b => b.AddNLog(logging));
         var log = loggerFactory.CreateLogger("GorbLink");
 
-        IReadOnlyList<System.Net.IPAddress> addresses;
-        Uri endpoint;
-        try
+        var (agent, failure) = await AgentPreflight.CheckAsync(options, loggerFactory, log, cancellationToken).ConfigureAwait(false);
+        if (agent is null)
         {
-            addresses = InterfaceAddresses.Of(options.Interface);
-            endpoint = DockerEndpoint.Resolve(options.DockerHost);
+            if (remote) RemoteAgentHost.LogStartFailed(log, failure!.Value.Reason);
+            else LogStartFailed(log, failure!.Value.Reason);
+            return failure.Value.ExitCode;
         }
-        catch (ArgumentException e)
-        {
-            LogStartFailed(log, e.Message);
-            return ExitCodes.BadInput;
-        }
+        await using var _ = agent.Ipvs;
 
-        var (ownership, ownershipFailure) = StartupChecks.LoadOwnership(options);
-        if (ownership is null)
+        var labelOptions = LabelOptions.ForInterface(agent.Addresses, options.LabelPrefix, options.ExposeByDefault);
+        var dryRun = options.DryRun ? " (dry run: nothing will be changed)" : "";
+        if (remote)
         {
-            LogStartFailed(log, ownershipFailure!.Value.Reason);
-            return ownershipFailure.Value.ExitCode;
-        }
-
-        var (kernel, ipvsFailure) = await StartupChecks.OpenIpvsAsync(cancellationToken).ConfigureAwait(false);
-        IIpvsClient ipvs;
-        if (kernel is not null) ipvs = kernel;
-        else if (ipvsFailure is { ExitCode: ExitCodes.NoIpvs } && options.DryRun)
-        {
-            // A dry run writes nothing: plan against an empty table, so it can show what it would do on any machine.
-            LogDryRunWithoutIpvs(log, ipvsFailure.Value.Reason);
-            ipvs = new NoKernelIpvsClient();
+            RemoteAgentHost.LogDocker(log, agent.DockerEndpoint.ToString(), agent.EngineVersion, agent.ApiVersion);
+            RemoteAgentHost.LogStarting(log, string.Join(", ", agent.Remote!.Endpoints), options.Local ? "also programs" : "does not touch",
+                options.LabelPrefix, dryRun);
         }
         else
         {
-            LogStartFailed(log, ipvsFailure!.Value.Reason);
-            return ipvsFailure.Value.ExitCode;
+            LogDocker(log, agent.DockerEndpoint.ToString(), agent.EngineVersion, agent.ApiVersion);
+            LogStarting(log, options.Interface, labelOptions.EffectiveDefaultVip?.ToString() ?? "none", options.LabelPrefix, dryRun);
         }
-
-        await using var _ = ipvs;
-        var (features, featuresExit, featuresReason) = AgentFeatures.Prepare(options, ownership, loggerFactory);
-        if (features is null)
-        {
-            LogStartFailed(log, featuresReason!);
-            return featuresExit;
-        }
-        var connector = new DockerConnector(loggerFactory.CreateLogger<DockerConnector>());
-        var (engineVersion, apiVersion, dockerFailure) = await StartupChecks.ProbeDockerAsync(connector, endpoint, cancellationToken).ConfigureAwait(false);
-        if (dockerFailure is { } failure)
-        {
-            LogStartFailed(log, failure.Reason);
-            return failure.ExitCode;
-        }
-        LogDocker(log, endpoint.ToString(), engineVersion, apiVersion);
-
-        var labelOptions = LabelOptions.ForInterface(addresses, options.LabelPrefix, options.ExposeByDefault);
-        LogStarting(log, options.Interface, labelOptions.EffectiveDefaultVip?.ToString() ?? "none", options.LabelPrefix,
-            options.DryRun ? " (dry run: nothing will be changed)" : "");
 
         var builder = StartupChecks.AgentHostBuilder(logging);
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<ContainerStore>();
-        builder.Services.AddSingleton(connector);
-        builder.Services.AddSingleton<IIpvsClient>(ipvs);
-        builder.Services.AddSingleton(ownership);
-        builder.Services.AddSingleton(new AgentSettings(options.CleanupOnExit, startedAt));
-        builder.Services.AddSingleton(sp => new DockerWatcher(
-            new DockerWatcherOptions { Endpoint = endpoint, ResyncInterval = options.ResyncInterval },
-            sp.GetRequiredService<ContainerStore>(), connector, sp.GetRequiredService<ILogger<DockerWatcher>>(), TimeProvider.System));
-        builder.Services.AddSingleton(sp => StartupChecks.KernelLoop(sp.GetRequiredService<ContainerStore>(), labelOptions, ipvs, ownership, options, sp));
-        AgentFeatures.AddTo(builder.Services, features, startedAt);
-        builder.Services.AddHostedService<AgentService>();
+        builder.Services.AddGorbLinkAgent(agent, labelOptions, options, loggerFactory, startedAt);
 
         using var host = builder.Build();
         Environment.ExitCode = ExitCodes.Success;
@@ -107,7 +56,8 @@ internal static partial class AgentHost
         }
         catch (Metrics.MetricsListenException e)
         {
-            LogStartFailed(log, e.Message);
+            if (remote) RemoteAgentHost.LogStartFailed(log, e.Message);
+            else LogStartFailed(log, e.Message);
             return ExitCodes.BadInput;
         }
         return Environment.ExitCode;
@@ -119,10 +69,6 @@ internal static partial class AgentHost
     [LoggerMessage(EventId = 1011, EventName = "DockerConnected", Level = LogLevel.Information,
         Message = "Docker Engine {EngineVersion} at {Endpoint}, speaking API {ApiVersion}")]
     private static partial void LogDocker(ILogger logger, string endpoint, string engineVersion, string apiVersion);
-
-    [LoggerMessage(EventId = 1013, EventName = "DryRunWithoutIpvs", Level = LogLevel.Warning,
-        Message = "{Reason}; dry run: planning against an empty IPVS table")]
-    private static partial void LogDryRunWithoutIpvs(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 1012, EventName = "AgentStarting", Level = LogLevel.Information,
         Message = "watching containers; interface {Interface}, default VIP {Vip}, labels {Prefix}.*{DryRun}")]

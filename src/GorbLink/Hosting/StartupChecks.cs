@@ -1,9 +1,5 @@
 using GorbLink.Cli;
-using GorbLink.Core.Containers;
-using GorbLink.Core.Desired;
-using GorbLink.Core.Labels;
 using GorbLink.Core.Ownership;
-using GorbLink.Core.Reconcile;
 using GorbLink.Docker;
 using GorbLink.Ipvs;
 using GorbLink.Ipvs.Netlink;
@@ -82,6 +78,9 @@ internal static class StartupChecks
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         builder.Logging.AddNLog(logging);
+        // The daemons' HTTP resilience pipelines would log every attempt during an outage; the sinks log what matters
+        // themselves (failures with backoff, breaker transitions), once.
+        builder.Logging.AddFilter("Polly", LogLevel.None);
         builder.Services.Configure<HostOptions>(o =>
         {
             // Cleanup on exit deletes everything owned in one batch; leave it time on a loaded host.
@@ -90,15 +89,4 @@ internal static class StartupChecks
         });
         return builder;
     }
-
-    /// <summary>The kernel reconcile loop over <paramref name="store"/>, observed by the opt-in features (<see cref="AgentFeatures.Observe"/>).</summary>
-    public static ReconcileLoop KernelLoop(
-        ContainerStore store, LabelOptions labels, IIpvsClient ipvs, OwnershipStore ownership, RunOptions options, IServiceProvider services) =>
-        AgentFeatures.Observe(new ReconcileLoop(
-            store, new DesiredStateBuilder(labels),
-            new Reconciler(ipvs, ownership,
-                new ReconcilerOptions { DrainTimeout = options.DrainTimeout, DryRun = options.DryRun, StatusPath = options.StatusFile },
-                services.GetRequiredService<ILogger<Reconciler>>(), TimeProvider.System),
-            new ReconcileLoopOptions { ResyncInterval = options.ResyncInterval },
-            services.GetRequiredService<ILogger<ReconcileLoop>>(), TimeProvider.System), services);
 }

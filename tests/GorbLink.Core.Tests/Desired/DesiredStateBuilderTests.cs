@@ -117,7 +117,7 @@ public sealed class DesiredStateBuilderTests
         var service = Assert.Single(state.Services);
         Assert.Equal(Web, service.Key);
         Assert.Same(service, state.Find(Web));
-        Assert.Equal(new ServiceInfo("web", healthy.Id, "web-1"), state.ServiceInfo[Web]);
+        Assert.Equal(new ServiceInfo("web", healthy.Id, "web-1") { ContainerPort = 80, NamedByLabel = true, HolderImage = "nginx:1.27" }, state.ServiceInfo[Web]);
         Assert.Equal(2, service.Destinations.Count);
 
         var first = state.OwnerOf(Web, service.Destinations[0].Key)!;

@@ -4,6 +4,7 @@ using System.Net;
 using GorbLink.Core.Containers;
 using GorbLink.Core.Labels;
 using GorbLink.Remote.Client;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace GorbLink.Remote.Tests.Support;
@@ -20,6 +21,7 @@ internal sealed class AgentRig : IAsyncDisposable
     private readonly Dictionary<string, ContainerRecord> _containers = new(StringComparer.Ordinal);
     private CancellationTokenSource? _stop;
     private Task? _running;
+    private ServiceProvider? _services;
 
     public AgentRig(IReadOnlyList<string> daemons, string? stateDirectory = null, string? token = null)
     {
@@ -103,7 +105,15 @@ internal sealed class AgentRig : IAsyncDisposable
         Store = new ContainerStore();
         Store.ReplaceAll(_containers.Values);
         var labels = LabelOptions.ForInterface([HostAddress]);
-        Agent = RemoteAgent.Create(Store, labels, Tune is null ? Options : Tune(Options), Logs.Factory());
+        var options = Tune is null ? Options : Tune(Options);
+        var loggers = Logs.Factory();
+        // Composed as the executable composes it: the daemon clients in a service collection, the agent over them.
+        // HttpClient's and Polly's own per-attempt lines stay out of the captured log, as the host filters them.
+        var services = new ServiceCollection();
+        services.AddSingleton<ILoggerFactory>(Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        var clients = services.AddGorbDaemonClients(options, loggers.CreateLogger("GorbLink.Remote"));
+        _services = services.BuildServiceProvider();
+        Agent = RemoteAgent.Create(Store, labels, options, loggers, _services.GetRequiredService<IHttpClientFactory>(), clients);
         _stop = new CancellationTokenSource();
         _running = Agent.RunAsync(_stop.Token);
     }
@@ -113,7 +123,8 @@ internal sealed class AgentRig : IAsyncDisposable
         if (_running is null) return;
         await _stop!.CancelAsync();
         await _running;
-        await Agent!.DisposeAsync();
+        await _services!.DisposeAsync();
+        _services = null;
         _running = null;
         _stop.Dispose();
         Agent = null;

@@ -1,0 +1,144 @@
+namespace GorbLink.Core.Pipeline;
+
+public sealed record PipelineLoopOptions
+{
+    /// <summary>After a change, wait this long before building, so that a burst of events becomes one desired state.</summary>
+    public TimeSpan CoalesceDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+}
+
+/// <summary>What the pipeline's build loop is doing right now (each sink's runner has its own state).</summary>
+public enum PipelineLoopState
+{
+    NotStarted,
+    /// <summary>Nothing is built, and so nothing applied, before the source has loaded its initial state.</summary>
+    WaitingForSource,
+    /// <summary>Waiting for a change of the source.</summary>
+    Idle,
+    /// <summary>A change arrived; waiting the coalescing delay for more before building.</summary>
+    Coalescing,
+    Building,
+    Stopped,
+}
+
+/// <summary>Told about every desired state the pipeline builds, before any sink gets it (label errors, conflicts, what cannot be sent).</summary>
+public interface IDesiredStateReport
+{
+    /// <summary>Called once, when the pipeline starts and the source has not loaded yet.</summary>
+    void WaitingForSource();
+
+    void OnBuilt(DesiredSnapshot snapshot);
+}
+
+/// <summary>
+/// The one pipeline: waits until the source has loaded, then builds the whole desired state once per change of the
+/// source (coalesced) and hands it to every sink's <see cref="SinkRunner"/>, each of which applies it on its own
+/// schedule (its own backoff, resync and wake-ups). Source changes only mark the source dirty; nothing is queued.
+/// A fatal failure of any runner ends the whole pipeline with that exception.
+/// </summary>
+public sealed class PipelineLoop
+{
+    private readonly IDesiredStateSource _source;
+    private readonly IDesiredStateReport? _report;
+    private readonly PipelineLoopOptions _options;
+    private readonly TimeProvider _time;
+    private int _state = (int)PipelineLoopState.NotStarted;
+    private int _started;
+
+    public PipelineLoop(
+        IDesiredStateSource source,
+        IReadOnlyList<SinkRunner> runners,
+        PipelineLoopOptions? options = null,
+        IDesiredStateReport? report = null,
+        TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(runners);
+        _source = source;
+        Runners = runners;
+        _report = report;
+        _options = options ?? new PipelineLoopOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.CoalesceDelay, TimeSpan.Zero, nameof(options));
+        _time = timeProvider ?? TimeProvider.System;
+    }
+
+    public IReadOnlyList<SinkRunner> Runners { get; }
+
+    /// <summary>The latest desired state built, for the runners and for status.</summary>
+    public SnapshotFeed Feed { get; } = new();
+
+    public PipelineLoopState State => (PipelineLoopState)Volatile.Read(ref _state);
+
+    /// <summary>
+    /// Runs the build loop and every runner until <paramref name="cancellationToken"/> is cancelled (then returns
+    /// normally). The first runner that fails fatally stops the others, and its exception is thrown.
+    /// </summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _started, 1) == 1) throw new InvalidOperationException("the pipeline is already running");
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Exception? fatal = null;
+        async Task Guard(Func<CancellationToken, Task> run)
+        {
+            try
+            {
+                await run(failed.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (failed.IsCancellationRequested)
+            {
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref fatal, e, null);
+                await failed.CancelAsync().ConfigureAwait(false);
+            }
+        }
+
+        var tasks = new List<Task>(Runners.Count + 1) { Guard(BuildLoopAsync) };
+        foreach (var runner in Runners) tasks.Add(Guard(ct => runner.RunAsync(Feed, ct)));
+        try
+        {
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        finally
+        {
+            SetState(PipelineLoopState.Stopped);
+        }
+        if (fatal is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(fatal);
+    }
+
+    private async Task BuildLoopAsync(CancellationToken cancellationToken)
+    {
+        SetState(PipelineLoopState.WaitingForSource);
+        var told = false;
+        while (true)
+        {
+            var revision = _source.Revision;
+            if (_source.IsLoaded) break;
+            if (!told) _report?.WaitingForSource();
+            told = true;
+            await _source.WaitForChangeAsync(revision, cancellationToken).ConfigureAwait(false);
+        }
+        DesiredSnapshot? previous = null;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            SetState(PipelineLoopState.Building);
+            var snapshot = _source.Build(previous);
+            previous = snapshot;
+            _report?.OnBuilt(snapshot);
+            Feed.Publish(snapshot);
+
+            var change = _source.WaitForChangeAsync(snapshot.Revision, cancellationToken);
+            SetState(PipelineLoopState.Idle);
+            await change.ConfigureAwait(false);
+            if (_options.CoalesceDelay > TimeSpan.Zero)
+            {
+                var delay = Task.Delay(_options.CoalesceDelay, _time, cancellationToken);
+                SetState(PipelineLoopState.Coalescing);
+                await delay.ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void SetState(PipelineLoopState state) => Volatile.Write(ref _state, (int)state);
+}
