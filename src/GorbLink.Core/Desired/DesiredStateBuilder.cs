@@ -91,10 +91,12 @@ public sealed class DesiredStateBuilder
 
     private readonly record struct Candidate(ContainerIntent Intent, bool Draining, bool WasMember);
 
-    private sealed class Accumulator(VirtualServiceKey key, ContainerIntent holder)
+    private sealed class Accumulator(VirtualServiceKey key, ContainerIntent holder, ushort holderContainerPort)
     {
         public readonly VirtualService Service = new(key, holder.ServiceSpec);
         public readonly ContainerIntent Holder = holder;
+        /// <summary>The holder's container port behind this service (the endpoint that created the accumulator).</summary>
+        public readonly ushort HolderContainerPort = holderContainerPort;
         public readonly List<(Destination Destination, DestinationOwner Owner)> Destinations = new(4);
 
         public bool Has(DestinationKey key, out DestinationOwner? owner)
@@ -137,7 +139,7 @@ public sealed class DesiredStateBuilder
             {
                 if (!services.TryGetValue(e.Service, out var acc))
                 {
-                    acc = new Accumulator(e.Service, intent);
+                    acc = new Accumulator(e.Service, intent, e.Port.ContainerPort);
                     services.Add(e.Service, acc);
                 }
                 acc.Destinations.Add((new Destination(e.Destination, spec), owner));
@@ -164,7 +166,7 @@ public sealed class DesiredStateBuilder
                 owners.Add(new DestinationRef(keys[i], entries[j].Destination.Key), entries[j].Owner);
             }
             list[i] = new DesiredService(acc.Service, destinations);
-            info.Add(keys[i], Info(keys[i], acc.Holder, serviceLabel));
+            info.Add(keys[i], Info(acc, serviceLabel));
         }
 
         errors.Sort(static (a, b) =>
@@ -175,25 +177,21 @@ public sealed class DesiredStateBuilder
         return new DesiredState(list, info, owners, errors, conflicts);
     }
 
-    /// <summary>The first claim of <paramref name="intent"/> that another container already holds, or null.</summary>
     /// <summary>What the sinks need to know about a service's holder, from its parsed intent.</summary>
-    private static ServiceInfo Info(VirtualServiceKey key, ContainerIntent holder, string serviceLabel)
+    private static ServiceInfo Info(Accumulator acc, string serviceLabel)
     {
-        ushort containerPort = 0;
-        foreach (var e in holder.Endpoints)
-        {
-            if (e.Service != key) continue;
-            containerPort = e.Port.ContainerPort;
-            break;
-        }
+        var holder = acc.Holder;
+        // Recorded when the holder's first endpoint made the service: looking it up here per service was quadratic
+        // for a container with many ports (1-65535 took two minutes).
         return new ServiceInfo(holder.ServiceName, holder.Container.Id, holder.Container.Name)
         {
-            ContainerPort = containerPort,
+            ContainerPort = acc.HolderContainerPort,
             NamedByLabel = holder.Container.Labels.ContainsKey(serviceLabel),
             HolderImage = holder.Container.Image?.Trim() ?? "",
         };
     }
 
+    /// <summary>The first claim of <paramref name="intent"/> that another container already holds, or null.</summary>
     private static ConflictError? FindConflict(ContainerIntent intent, Dictionary<VirtualServiceKey, Accumulator> services)
     {
         var c = intent.Container;

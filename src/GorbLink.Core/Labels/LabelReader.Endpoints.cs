@@ -77,7 +77,6 @@ internal sealed partial class LabelReader
     private LabelParseResult? ResolveNetwork(bool hostNetwork, out ContainerNetwork? network)
     {
         network = null;
-        var backendLabel = LabelName(ContainerLabels.Backend);
         if (hostNetwork)
             return Fail(BackendIx, "the container uses the host network and has no address of its own; use published");
         if (_c.NetworkMode.StartsWith("container:", StringComparison.Ordinal))
@@ -97,9 +96,8 @@ internal sealed partial class LabelReader
             return null;
         }
         return _c.Networks.Length == 0
-            ? Fail($"{backendLabel}=container, but the container is on no network")
-            : Fail($"{backendLabel}=container, and the container is on several networks ({NetworkList()}); " +
-                   $"choose one with {LabelName(ContainerLabels.Network)}");
+            ? Fail(BackendIx, "the container is on no network")
+            : Fail(BackendIx, $"the container is on several networks ({NetworkList()}); choose one with {LabelName(ContainerLabels.Network)}");
     }
 
     private LabelParseResult? ExplicitPorts(BackendMode backend, bool hostNetwork, ContainerPortIndex index, ImmutableArray<PortMapping>.Builder ports)

@@ -91,7 +91,9 @@ public sealed class ServiceNameTests
         var error = ContainerLabels.Parse(container, LabelScenario.DefaultOptions).Error;
 
         Assert.NotNull(error);
-        Assert.Null(error.Label);
+        // No label made the name: the line names the label that opted the container in.
+        Assert.Equal("gorb.enable", error.Label);
+        Assert.Equal("true", error.Value);
         Assert.Equal(
             "no gorb.service label, and the default service name \"\" (from the image or container name) is unusable: " +
             "empty service name; set gorb.service",
