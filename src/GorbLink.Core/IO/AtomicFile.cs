@@ -6,7 +6,7 @@ namespace GorbLink.Core.IO;
 /// Replaces a file so that a reader, or the file system after a crash, sees either the old content or the new one:
 /// write a temporary file in the same directory, fsync it, rename(2) it over the target, fsync the directory.
 /// </summary>
-internal static partial class AtomicFile
+public static partial class AtomicFile
 {
     public static void Write(string path, ReadOnlySpan<byte> content, bool durable)
     {

@@ -189,7 +189,7 @@ public sealed class Reconciler
                 continue;
             }
             handled.Add(service.Key);
-            pass.PlanService(service.Service, service.Destinations, current, wanted: true);
+            pass.PlanService(service.Service, service.Destinations, current, wanted: true, service.KeepWhenEmpty);
         }
         var kept = new HashSet<VirtualServiceKey>();
         foreach (var key in owned.Services.Order(KeyOrder.Instance))
@@ -623,7 +623,7 @@ public sealed class Reconciler
         /// says whether any container still asks for the service. Returns the foreign destinations when an unwanted
         /// service is kept only because of them.
         /// </summary>
-        public List<DestinationKey>? PlanService(VirtualService service, IReadOnlyList<Destination> destinations, VirtualServiceTable? current, bool wanted)
+        public List<DestinationKey>? PlanService(VirtualService service, IReadOnlyList<Destination> destinations, VirtualServiceTable? current, bool wanted, bool keepWhenEmpty = false)
         {
             var key = service.Key;
             var inKernel = new Dictionary<DestinationKey, DestinationStatus>(current?.Destinations.Count ?? 0);
@@ -677,7 +677,7 @@ public sealed class Reconciler
             if (current is not null) Actual.Add(current with { Destinations = ownedActual });
             // With nothing left to serve or drain the service goes (the planner prunes it), or is not created;
             // unless destinations someone else added keep it alive.
-            if (keep.Count == 0 && foreign is null) return null;
+            if (keep.Count == 0 && foreign is null && !keepWhenEmpty) return null;
             if (!wanted) service = current!.Service.Service; // no longer wanted: leave its spec as it is
             Desired.Add(new DesiredService(service, keep));
             return keep.Count == 0 && !wanted ? foreign : null;
