@@ -223,8 +223,8 @@ public static class StateFileReader
             else Fail(where, "protocol", $"unknown protocol \"{entry.Protocol}\" (known: tcp, udp, sctp)");
 
             var address = ParseAddress(entry.Address, where);
-            if (address is not null && EndpointRules.NotUnicast(address) is { } notUnicast)
-                Fail(where, "address", $"{notUnicast}; a virtual service needs one");
+            if (address is not null && EndpointRules.NotUnicast(address) is not null)
+                Fail(where, "address", $"{address} is not a unicast address; a virtual service needs one");
             if (address is not null && family is { } f && f != address.AddressFamily)
                 Fail(where, "family", $"\"{entry.Family}\" does not match the {FamilyWord(address.AddressFamily)} address {address}");
 
@@ -263,8 +263,8 @@ public static class StateFileReader
                 "address, port, forward, weight, upperThreshold, lowerThreshold, tunnel, tunnelPort, tunnelFlags, stats");
 
             var address = ParseAddress(entry.Address, where);
-            if (address is not null && EndpointRules.NotUnicast(address) is { } notUnicast)
-                Fail(where, "address", notUnicast);
+            if (address is not null && EndpointRules.NotUnicast(address) is not null)
+                Fail(where, "address", $"{address} is not a unicast address");
 
             // A fwmark service, or a persistent service on port 0, forwards whatever port the packet had;
             // ipvsadm gives its destinations port 0.
