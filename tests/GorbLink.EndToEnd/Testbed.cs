@@ -17,11 +17,24 @@ public static class Testbed
 
     private static readonly Lazy<string?> Prepared = new(Prepare, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>Skips outside the VM (fails with GORBLINK_REQUIRE_KERNEL=1), then makes sure dockerd and eth0 are there.</summary>
-    public static void Require()
+    private static readonly Lazy<string?> ImageLoaded = new(CheckImage, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>
+    /// Skips outside the VM (fails with GORBLINK_REQUIRE_KERNEL=1), then makes sure dockerd and eth0 are there, and the
+    /// test image unless <paramref name="image"/> is false (a scenario without containers, e.g. serve fed over REST).
+    /// </summary>
+    public static void Require(bool image = true)
     {
         Vm.RequireIpvs();
         if (Prepared.Value is { } error) Assert.Fail(error);
+        if (image && ImageLoaded.Value is { } missing) Assert.Fail(missing);
+    }
+
+    private static string? CheckImage()
+    {
+        var image = Vm.Run("docker", "image", "inspect", "--format", "{{.Id}}", Image);
+        return image.ExitCode == 0 ? null
+            : $"the test image {Image} is not loaded (tests/setup builds it and saves tests/.cache/gorblink-test.tar): {image}";
     }
 
     private static string? Prepare()
@@ -36,9 +49,6 @@ public static class Testbed
             ip link set eth0 up
             """);
         if (eth0.ExitCode != 0) return "could not set up the dummy eth0 with " + Vip + ": " + eth0;
-        var image = Vm.Run("docker", "image", "inspect", "--format", "{{.Id}}", Image);
-        if (image.ExitCode != 0)
-            return $"the test image {Image} is not loaded (tests/setup builds it and saves tests/.cache/gorblink-test.tar): {image}";
         Console.WriteLine($"  [testbed] dockerd and eth0 {Vip}/24 ready in {clock.Elapsed.TotalSeconds:0.0} s");
         return null;
     }
