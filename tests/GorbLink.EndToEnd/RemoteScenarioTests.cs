@@ -82,7 +82,7 @@ public sealed class RemoteScenarioTests : IDisposable
     [Fact]
     public void R2_ServeRestoresItsOwnServiceAfterAFlushAndNeverTouchesForeignEntries()
     {
-        var s = _scenario = Scenario.Begin(nameof(R2_ServeRestoresItsOwnServiceAfterAFlushAndNeverTouchesForeignEntries), image: false);
+        var s = _scenario = Scenario.Begin(nameof(R2_ServeRestoresItsOwnServiceAfterAFlushAndNeverTouchesForeignEntries), docker: false);
         const string own = "-t " + Vip + ":8080";
         const string foreign = "-t 10.250.0.1:443";
         var serve = Start(s, "[serve]", "serve", "-i", "eth0", "-l", Listen, "--state-dir", Path.Combine(s.StateDirectory, "serve"),

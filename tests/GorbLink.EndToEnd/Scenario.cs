@@ -37,10 +37,10 @@ public sealed class Scenario : IDisposable
 
     public TimeSpan Elapsed => _clock.Elapsed;
 
-    /// <param name="image">False for a scenario that starts no containers (it then runs without the test image).</param>
-    public static Scenario Begin(string name, bool image = true)
+    /// <param name="docker">False for a scenario that starts no containers (it then runs without dockerd).</param>
+    public static Scenario Begin(string name, bool docker = true)
     {
-        Testbed.Require(image);
+        Testbed.Require(docker);
         // Leftovers of an earlier scenario that failed half-way must not leak in.
         Docker.RemoveAll();
         Vm.Sh("ipvsadm -C");
