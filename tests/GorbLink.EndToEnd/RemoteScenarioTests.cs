@@ -74,6 +74,54 @@ public sealed class RemoteScenarioTests : IDisposable
         Assert.Equal(Sorted(web[0].Hostname, web4.Hostname), Traffic.Hostnames(6).ToHashSet().Order(StringComparer.Ordinal));
     }
 
+    /// <summary>
+    /// Issue 13: `serve` is level-triggered. Its service is deleted from the kernel by hand (ipvsadm -D), then the whole
+    /// table is flushed (ipvsadm -C) and a foreign service put back: each time serve's service and backends come back
+    /// within a resync, and the foreign service (made with ipvsadm, not over REST) is never touched.
+    /// </summary>
+    [Fact]
+    public void R2_ServeRestoresItsOwnServiceAfterAFlushAndNeverTouchesForeignEntries()
+    {
+        var s = _scenario = Scenario.Begin(nameof(R2_ServeRestoresItsOwnServiceAfterAFlushAndNeverTouchesForeignEntries), docker: false);
+        const string own = "-t " + Vip + ":8080";
+        const string foreign = "-t 10.250.0.1:443";
+        var serve = Start(s, "[serve]", "serve", "-i", "eth0", "-l", Listen, "--state-dir", Path.Combine(s.StateDirectory, "serve"),
+            "--resync-interval", "2s");
+        serve.WaitForLine("listening", l => l.Contains("listening on", StringComparison.Ordinal));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{Listen}/") };
+        Send(http, HttpMethod.Put, "/service/r2-web", """{"port":8080,"method":"rr"}""");
+        Send(http, HttpMethod.Put, "/service/r2-web/b1", """{"host":"10.200.0.1","port":80,"weight":5,"pulse":{"type":"none"}}""");
+        Send(http, HttpMethod.Put, "/service/r2-web/b2", """{"host":"10.200.0.2","port":80,"weight":9,"pulse":{"type":"none"}}""");
+        Vm.Sh($"ipvsadm -A {foreign} -s sh && ipvsadm -a {foreign} -r 10.250.0.2:443 -m -w 7");
+        var ownBefore = OwnLines(IpvsTable.Read(), own);
+        var foreignBefore = OwnLines(IpvsTable.Read(), foreign);
+        Assert.Equal(3, ownBefore.Length); // the service and its two backends, written by serve
+        Assert.Equal(2, foreignBefore.Length);
+
+        Vm.Sh($"ipvsadm -D {own}");
+        Assert.False(IpvsTable.Read().Services.ContainsKey(own));
+        s.Note($"restored after ipvsadm -D in {s.Until("serve's service back after ipvsadm -D", () => OwnLines(IpvsTable.Read(), own).SequenceEqual(ownBefore), TimeSpan.FromSeconds(30)).TotalSeconds:0.0} s");
+        Assert.Equal(foreignBefore, OwnLines(IpvsTable.Read(), foreign));
+
+        Vm.Sh($"ipvsadm -C && ipvsadm -A {foreign} -s sh && ipvsadm -a {foreign} -r 10.250.0.2:443 -m -w 7");
+        s.Note($"restored after ipvsadm -C in {s.Until("serve's service back after ipvsadm -C", () => OwnLines(IpvsTable.Read(), own).SequenceEqual(ownBefore), TimeSpan.FromSeconds(30)).TotalSeconds:0.0} s");
+        Thread.Sleep(3000); // another resync or two: the foreign service stays as it was made
+        Assert.Equal(foreignBefore, OwnLines(IpvsTable.Read(), foreign));
+        Assert.Equal(ownBefore, OwnLines(IpvsTable.Read(), own));
+        Assert.Equal(0, serve.Terminate());
+    }
+
+    /// <summary>The -A line of <paramref name="service"/> and its -a lines, sorted.</summary>
+    private static string[] OwnLines(IpvsTable table, string service) =>
+        [.. table.Lines.Where(l => l.Contains(service + " ", StringComparison.Ordinal) || l.EndsWith(service, StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
+
+    private static void Send(HttpClient http, HttpMethod method, string path, string body)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        using var response = http.Send(request);
+        Assert.True(response.IsSuccessStatusCode, $"{method} {path}: {(int)response.StatusCode} {response.Content.ReadAsStringAsync().Result}");
+    }
+
     private static IEnumerable<string> Sorted(params string[] values) => values.Order(StringComparer.Ordinal);
 
     /// <summary>A gorblink child process (serve, or run -r) whose log lines go to the test's output.</summary>

@@ -37,9 +37,10 @@ public sealed class Scenario : IDisposable
 
     public TimeSpan Elapsed => _clock.Elapsed;
 
-    public static Scenario Begin(string name)
+    /// <param name="docker">False for a scenario that starts no containers (it then runs without dockerd).</param>
+    public static Scenario Begin(string name, bool docker = true)
     {
-        Testbed.Require();
+        Testbed.Require(docker);
         // Leftovers of an earlier scenario that failed half-way must not leak in.
         Docker.RemoveAll();
         Vm.Sh("ipvsadm -C");

@@ -15,27 +15,36 @@ public static class Testbed
     /// <summary>Every container a scenario starts carries this label, so that cleanup finds them all.</summary>
     public const string OwnLabel = "gorblink.e2e=1";
 
-    private static readonly Lazy<string?> Prepared = new(Prepare, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<string?> Eth0Ready = new(PrepareEth0, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<string?> DockerReady = new(PrepareDocker, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>Skips outside the VM (fails with GORBLINK_REQUIRE_KERNEL=1), then makes sure dockerd and eth0 are there.</summary>
-    public static void Require()
+    /// <summary>
+    /// Skips outside the VM (fails with GORBLINK_REQUIRE_KERNEL=1), then makes sure eth0 is there, and dockerd with the
+    /// test image unless <paramref name="docker"/> is false (a scenario without containers, e.g. serve fed over REST).
+    /// </summary>
+    public static void Require(bool docker = true)
     {
         Vm.RequireIpvs();
-        if (Prepared.Value is { } error) Assert.Fail(error);
+        if (Eth0Ready.Value is { } error) Assert.Fail(error);
+        if (docker && DockerReady.Value is { } missing) Assert.Fail(missing);
     }
 
-    private static string? Prepare()
+    private static string? PrepareEth0()
     {
-        var clock = Stopwatch.StartNew();
-        var docker = Vm.Run(Path.Combine(Vm.Repo, "tests/vm/start-dockerd"));
-        if (docker.ExitCode != 0) return "tests/vm/start-dockerd failed: " + docker;
         var eth0 = Vm.Run("/bin/sh", "-c", $$"""
             set -e
             ip link show eth0 >/dev/null 2>&1 || { modprobe dummy 2>/dev/null || true; ip link add eth0 type dummy; }
             ip -4 addr show dev eth0 | grep -q 'inet {{Vip}}/' || ip addr add {{Vip}}/24 dev eth0
             ip link set eth0 up
             """);
-        if (eth0.ExitCode != 0) return "could not set up the dummy eth0 with " + Vip + ": " + eth0;
+        return eth0.ExitCode == 0 ? null : "could not set up the dummy eth0 with " + Vip + ": " + eth0;
+    }
+
+    private static string? PrepareDocker()
+    {
+        var clock = Stopwatch.StartNew();
+        var docker = Vm.Run(Path.Combine(Vm.Repo, "tests/vm/start-dockerd"));
+        if (docker.ExitCode != 0) return "tests/vm/start-dockerd failed: " + docker;
         var image = Vm.Run("docker", "image", "inspect", "--format", "{{.Id}}", Image);
         if (image.ExitCode != 0)
             return $"the test image {Image} is not loaded (tests/setup builds it and saves tests/.cache/gorblink-test.tar): {image}";

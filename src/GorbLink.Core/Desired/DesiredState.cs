@@ -106,6 +106,30 @@ public sealed class DesiredState
         [],
         []);
 
+    /// <summary>
+    /// A desired state from a source other than containers (`serve`'s REST API): <paramref name="services"/> in any
+    /// order, each with its name; sorted here as <see cref="DesiredStateBuilder"/> sorts. No owners, errors or conflicts.
+    /// </summary>
+    /// <param name="holder">Who set the services (ServiceInfo.HolderName), e.g. "serve".</param>
+    /// <exception cref="ArgumentException">A service key is listed twice.</exception>
+    public static DesiredState FromServices(IEnumerable<(string Name, DesiredService Service)> services, string holder)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrEmpty(holder);
+        var info = new Dictionary<VirtualServiceKey, ServiceInfo>();
+        var list = new List<DesiredService>();
+        foreach (var (name, service) in services)
+        {
+            if (!info.TryAdd(service.Key, new ServiceInfo(name, holder, holder)))
+                throw new ArgumentException($"service {service.Key} is listed twice ({info[service.Key].Name} and {name})", nameof(services));
+            var destinations = service.Destinations.ToArray();
+            Array.Sort(destinations, static (a, b) => KeyOrder.Instance.Compare(a.Key, b.Key));
+            list.Add(service with { Destinations = destinations });
+        }
+        list.Sort(static (a, b) => KeyOrder.Instance.Compare(a.Key, b.Key));
+        return new DesiredState(list, info, [], [], []);
+    }
+
     /// <summary>Sorted by key; each has at least one destination. Draining destinations are included with weight 0.</summary>
     public IReadOnlyList<DesiredService> Services { get; }
 

@@ -60,7 +60,7 @@ internal sealed class OwnedScope
                 continue;
             }
             handled.Add(service.Key);
-            scope.AddService(service.Service, service.Destinations, current, wanted: true);
+            scope.AddService(service.Service, service.Destinations, current, wanted: true, service.KeepWhenEmpty);
         }
         foreach (var key in owned.Services.Order(KeyOrder.Instance).ToList())
         {
@@ -114,7 +114,8 @@ internal sealed class OwnedScope
     /// service in the kernel (owned) or null, <paramref name="wanted"/> says whether any container still asks for the
     /// service. Returns the foreign destinations when an unwanted service is kept only because of them.
     /// </summary>
-    private List<DestinationKey>? AddService(VirtualService service, IReadOnlyList<Destination> destinations, VirtualServiceTable? current, bool wanted)
+    private List<DestinationKey>? AddService(VirtualService service, IReadOnlyList<Destination> destinations, VirtualServiceTable? current, bool wanted,
+        bool keepWhenEmpty = false)
     {
         var key = service.Key;
         var inKernel = new Dictionary<DestinationKey, DestinationStatus>(current?.Destinations.Count ?? 0);
@@ -168,7 +169,8 @@ internal sealed class OwnedScope
         if (current is not null) Actual.Add(current with { Destinations = ownedActual });
         // With nothing left to serve or drain the service goes (the planner prunes it), or is not created;
         // unless destinations someone else added keep it alive.
-        if (keep.Count == 0 && foreign is null) return null;
+        // A GORB service is created before its backends (DesiredService.KeepWhenEmpty); a container service never is empty.
+        if (keep.Count == 0 && foreign is null && !keepWhenEmpty) return null;
         if (!wanted) service = current!.Service.Service; // no longer wanted: leave its spec as it is
         Desired.Add(new DesiredService(service, keep));
         return keep.Count == 0 && !wanted ? foreign : null;

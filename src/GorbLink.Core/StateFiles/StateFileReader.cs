@@ -21,7 +21,7 @@ namespace GorbLink.Core.StateFiles;
 public static class StateFileReader
 {
     /// <summary>ipvsadm's limit; the kernel itself takes up to int.MaxValue.</summary>
-    public const int MaxWeight = 65535;
+    public const int MaxWeight = EndpointRules.MaxWeight;
     /// <summary>ipvsadm's limit for -p (31 days).</summary>
     public const long MaxPersistence = 31 * 86400;
     /// <summary>The kernel rejects thresholds above INT_MAX with EINVAL.</summary>
@@ -223,6 +223,8 @@ public static class StateFileReader
             else Fail(where, "protocol", $"unknown protocol \"{entry.Protocol}\" (known: {IpvsNames.KnownProtocols})");
 
             var address = ParseAddress(entry.Address, where);
+            if (address is not null && EndpointRules.NotUnicast(address) is not null)
+                Fail(where, "address", $"{address} is not a unicast address; a virtual service needs one");
             if (address is not null && family is { } f && f != address.AddressFamily)
                 Fail(where, "family", $"\"{entry.Family}\" does not match the {FamilyWord(address.AddressFamily)} address {address}");
 
@@ -258,8 +260,7 @@ public static class StateFileReader
                 "address, port, forward, weight, upperThreshold, lowerThreshold, tunnel, tunnelPort, tunnelFlags, stats");
 
             var address = ParseAddress(entry.Address, where);
-            if (address is not null && (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)
-                || address.Equals(IPAddress.Broadcast) || IsMulticast(address)))
+            if (address is not null && EndpointRules.NotUnicast(address) is not null)
                 Fail(where, "address", $"{address} is not a unicast address");
 
             // A fwmark service, or a persistent service on port 0, forwards whatever port the packet had;
@@ -333,7 +334,7 @@ public static class StateFileReader
                 Fail(where, "address", "required");
                 return null;
             }
-            if (TryParseAddress(text, out var address)) return address;
+            if (EndpointRules.TryParseAddress(text, out var address)) return address;
             Fail(where, "address", $"\"{text}\" is not an IPv4 or IPv6 address");
             return null;
         }
@@ -368,26 +369,6 @@ public static class StateFileReader
 
         private void Fail(string where, string field, string message) => errors.Add($"{where}: field \"{field}\": {message}");
     }
-
-    private static bool TryParseAddress(string text, out IPAddress address)
-    {
-        address = IPAddress.None;
-        if (!IPAddress.TryParse(text, out var parsed)) return false;
-        switch (parsed.AddressFamily)
-        {
-            // IPAddress.TryParse also takes "10.1" and "0x0a.0.0.1"; only the canonical dotted quad is an address here.
-            case AddressFamily.InterNetwork when parsed.ToString() == text:
-            case AddressFamily.InterNetworkV6 when parsed.ScopeId == 0 && text.All(c => char.IsAsciiHexDigit(c) || c is ':' or '.'):
-                address = parsed.IsIPv4MappedToIPv6 ? parsed.MapToIPv4() : parsed;
-                return true;
-            default:
-                return false;
-        }
-    }
-
-    private static bool IsMulticast(IPAddress address) => address.AddressFamily == AddressFamily.InterNetworkV6
-        ? address.IsIPv6Multicast
-        : address.GetAddressBytes()[0] is >= 224 and <= 239;
 
     /// <summary>The family an entry means, so that its netmask can be checked even when its key is invalid.</summary>
     private static AddressFamily? FamilyHint(StateFileService entry) =>

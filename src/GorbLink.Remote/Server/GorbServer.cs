@@ -4,6 +4,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using GorbLink.Core.Ownership;
+using GorbLink.Core.Reconcile;
 using GorbLink.Ipvs;
 using GorbLink.Remote.Protocol;
 using Microsoft.AspNetCore.Builder;
@@ -54,8 +56,10 @@ public sealed class GorbServer : IAsyncDisposable
 
     public GorbApi Api => _api;
 
-    /// <summary>Adopts (or with -f flushes) the kernel state, then listens.</summary>
+    /// <summary>Adopts (or with -f flushes) the kernel state, starts the kernel loop, then listens.</summary>
     /// <exception cref="ArgumentException">The listen address is not Go-style host:port.</exception>
+    /// <exception cref="InvalidDataException">serve-state.json is damaged.</exception>
+    /// <exception cref="OwnershipFileException">serve-ownership.json is damaged or cannot be written.</exception>
     /// <param name="vipSync">--vip-interface: called with the VIPs in use after every service change.</param>
     public static async Task<GorbServer> StartAsync(ServeOptions options, IIpvsClient ipvs, ILoggerFactory loggerFactory, TimeProvider? time = null,
         Func<IReadOnlySet<IPAddress>, CancellationToken, Task>? vipSync = null, CancellationToken cancellationToken = default)
@@ -65,10 +69,19 @@ public sealed class GorbServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(loggerFactory);
         var (address, port) = ParseListen(options.Listen);
         var logger = loggerFactory.CreateLogger("GorbLink.Serve");
-        var api = new GorbApi(ipvs, options, logger, time, vipSync);
+        time ??= TimeProvider.System;
+        var state = new ServeState(options.StatePath, logger);
+        var ownership = new OwnershipStore(new OwnershipOptions { Path = options.OwnershipPath });
+        var adopted = await ServeAdoption.AdoptAsync(ipvs, options, state, ownership, logger, time, cancellationToken).ConfigureAwait(false);
+        // The agent's reconciler over serve's own ownership file: a removed backend goes at once, as in GORB (no drain).
+        var reconciler = new Reconciler(ipvs, ownership,
+            new ReconcilerOptions { DrainTimeout = TimeSpan.Zero, WriteStatus = false, RetryInterval = options.RetryMinimum },
+            loggerFactory.CreateLogger<Reconciler>(), time);
+        var loop = new ServeKernelLoop(reconciler, state, options, logger, time);
+        var api = new GorbApi(state, loop, options, logger, time, vipSync);
         try
         {
-            await api.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            await api.StartAsync(adopted, cancellationToken).ConfigureAwait(false);
 
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "gorblink", Args = [] });
             builder.Logging.ClearProviders();
@@ -194,6 +207,12 @@ public sealed class GorbServer : IAsyncDisposable
             }
             catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
             {
+            }
+            catch (Exception e)
+            {
+                // Never a 500 with an empty body: whatever failed is named.
+                Log.RequestFailed(_logger, context.Request.Method, context.Request.Path, e.ToString());
+                await WriteErrorAsync(context, StatusCodes.Status500InternalServerError, $"internal error: {e.Message}").ConfigureAwait(false);
             }
         }));
     }

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace GorbLink.Remote.Server;
 
-// Event ids of `gorblink serve`: 5101-5199. Never renumber: users filter on them.
+// Event ids of `gorblink serve`: 5101-5199. Never renumber: users filter on them (5112, the old direct weight write, is retired).
 internal static partial class Log
 {
     [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "listening on {Addresses}; default service address {DefaultHost}")]
@@ -38,9 +38,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 5111, Level = LogLevel.Information, Message = "backend {Id} ({Destination}) is up; weight {Weight}")]
     public static partial void BackendUp(ILogger logger, string id, string destination, int weight);
 
-    [LoggerMessage(EventId = 5112, Level = LogLevel.Error, Message = "backend {Id}: cannot set the weight its health check asks for: {Reason}")]
-    public static partial void PulseWeightFailed(ILogger logger, string id, string reason);
-
     [LoggerMessage(EventId = 5113, Level = LogLevel.Error, Message = "health check of backend {Id} stopped: {Reason}")]
     public static partial void PulseCrashed(ILogger logger, string id, string reason);
 
@@ -52,6 +49,12 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5117, Level = LogLevel.Error, Message = "--vip-interface: {Reason}")]
     public static partial void VipSyncFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 5118, Level = LogLevel.Error, Message = "kernel pass failed: {Reason}; retrying in {Seconds} s, with doubling waits, and at every change (logged once until it recovers)")]
+    public static partial void PassFailed(ILogger logger, string reason, double seconds);
+
+    [LoggerMessage(EventId = 5119, Level = LogLevel.Information, Message = "kernel pass recovered: the kernel matches serve's state again")]
+    public static partial void PassRecovered(ILogger logger);
 
     [LoggerMessage(EventId = 5116, Level = LogLevel.Error, Message = "{Method} {Path}: {Reason}")]
     public static partial void RequestFailed(ILogger logger, string method, string path, string reason);

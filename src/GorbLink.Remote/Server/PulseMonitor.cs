@@ -8,7 +8,7 @@ namespace GorbLink.Remote.Server;
 /// Health checks like GORB's pulses: one loop per backend, the first check after a random delay within the interval
 /// (no thundering herd), then one per interval; tcp (connect), http (status must equal expect; http:// only, redirects
 /// fail) or none (always up). Unlike GORB, at most <c>MaxConcurrentChecks</c> checks run at once, whatever the number of
-/// backends. Results go to a callback that sets the kernel weight.
+/// backends. Results go to a callback that sets the desired weight; a check that throws counts as down.
 /// </summary>
 internal sealed class PulseMonitor : IAsyncDisposable
 {
@@ -81,7 +81,15 @@ internal sealed class PulseMonitor : IAsyncDisposable
                 {
                     _concurrency.Release();
                 }
-                await _report(backend, up, detail).ConfigureAwait(false);
+                try
+                {
+                    await _report(backend, up, detail).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // One failed report must not end the checks: the backend would stay at its last weight for ever.
+                    Log.PulseCrashed(_logger, backend.Id, $"{e.Message} (checks go on)");
+                }
                 await Task.Delay(interval, _time, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -121,8 +129,9 @@ internal sealed class PulseMonitor : IAsyncDisposable
         {
             return (false, $"no answer within {_timeout.TotalSeconds:0} s");
         }
-        catch (Exception e) when (e is SocketException or HttpRequestException or IOException)
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            // Whatever the check throws (a host the URL builder refuses, say) is a failed check, never the end of the loop.
             return (false, e.Message);
         }
     }

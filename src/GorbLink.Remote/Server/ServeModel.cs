@@ -1,6 +1,3 @@
-using System.Net;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using GorbLink.Ipvs;
 using GorbLink.Remote.Protocol;
 
@@ -68,79 +65,4 @@ internal sealed class BackendEntry
         _next = (_next + 1) % Window;
         if (_count < Window) _count++;
     }
-}
-
-/// <summary>serve-state.json: the IDs and options of what this daemon created, so that a restart adopts them.</summary>
-internal sealed class ServeStateDocument
-{
-    public int Version { get; set; } = 1;
-    public List<ServeStateService>? Services { get; set; }
-    public List<ServeStateBackend>? Backends { get; set; }
-}
-
-internal sealed class ServeStateService
-{
-    public string? Id { get; set; }
-    /// <summary>The address the host resolved to when the service was created.</summary>
-    public string? Address { get; set; }
-    public GorbServiceOptions? Options { get; set; }
-}
-
-internal sealed class ServeStateBackend
-{
-    public string? Id { get; set; }
-    public string? Service { get; set; }
-    public string? Address { get; set; }
-    public GorbBackendOptions? Options { get; set; }
-}
-
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
-[JsonSerializable(typeof(ServeStateDocument))]
-internal sealed partial class ServeJsonContext : JsonSerializerContext;
-
-internal static class ServeStateFile
-{
-    public static ServeStateDocument? Read(string path)
-    {
-        try
-        {
-            var content = File.ReadAllBytes(path);
-            return JsonSerializer.Deserialize(content, ServeJsonContext.Default.ServeStateDocument);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return null;
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path} is damaged ({e.Message}); move it away to start without adopting", e);
-        }
-    }
-
-    public static void Write(string path, IEnumerable<ServiceEntry> services, IEnumerable<BackendEntry> backends)
-    {
-        var document = new ServeStateDocument
-        {
-            Services = [.. services.OrderBy(s => s.Id, StringComparer.Ordinal).Select(s => new ServeStateService
-            {
-                Id = s.Id,
-                Address = s.Service.Key.Address?.ToString(),
-                Options = s.Options,
-            })],
-            Backends = [.. backends.OrderBy(b => b.Id, StringComparer.Ordinal).Select(b => new ServeStateBackend
-            {
-                Id = b.Id,
-                Service = b.ServiceId,
-                Address = b.Destination.Key.Address.ToString(),
-                Options = b.Options,
-            })],
-        };
-        GorbLink.Core.IO.AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(document, ServeJsonContext.Default.ServeStateDocument), durable: true);
-    }
-}
-
-internal static class Addresses
-{
-    public static string Family(IPAddress address) =>
-        address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";
 }

@@ -2,7 +2,7 @@ using System.Net;
 
 namespace GorbLink.Remote.Server;
 
-/// <summary>`gorblink serve`: a GORB-compatible control daemon over the in-process IPVS writer.</summary>
+/// <summary>`gorblink serve`: a GORB-compatible control daemon whose REST API is a source of desired state for the kernel reconciler.</summary>
 public sealed record ServeOptions
 {
     /// <summary>-l: listen address, Go style: ":4672" (every address), "127.0.0.1:4672", "[::1]:0".</summary>
@@ -35,5 +35,19 @@ public sealed record ServeOptions
     /// <summary>Start health checks (off only in tests that want the weights to stay as written).</summary>
     public bool EnablePulses { get; init; } = true;
 
+    /// <summary>
+    /// The kernel is compared with the desired state at least this often, even when nothing changed, so that entries
+    /// someone else deleted (ipvsadm -D, -C) come back.
+    /// </summary>
+    public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>After a kernel pass failed as a whole (netlink, permission) the next comes this soon, doubling up to <see cref="RetryMaximum"/>.</summary>
+    public TimeSpan RetryMinimum { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan RetryMaximum { get; init; } = TimeSpan.FromSeconds(30);
+
     public string StatePath => Path.Combine(StateDirectory, "serve-state.json");
+
+    /// <summary>What serve created in the kernel, in the agent's ownership format (its own file: serve never touches the agent's entries).</summary>
+    public string OwnershipPath => Path.Combine(StateDirectory, "serve-ownership.json");
 }

@@ -116,7 +116,7 @@ internal sealed class RunCommand
             },
         };
 
-    private static Option<TimeSpan> Duration(string name, TimeSpan fallback, string description) =>
+    internal static Option<TimeSpan> Duration(string name, TimeSpan fallback, string description) =>
         new(name)
         {
             Description = description + " (e.g. 30s, 2m, 500ms)",

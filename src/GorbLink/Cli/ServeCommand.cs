@@ -13,12 +13,14 @@ internal sealed record ServeSettings
     public string StateDirectory { get; init; } = "/var/lib/gorblink";
     public string? Token { get; init; }
     public int MaxConcurrentChecks { get; init; } = 32;
+    public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromSeconds(10);
     public bool Verbose { get; init; }
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
 }
 
 /// <summary>
-/// `gorblink serve`: a GORB-compatible control daemon (GORB's -l, -i, -f flags) that programs this host's kernel in-process.
+/// `gorblink serve`: a GORB-compatible control daemon (GORB's -l, -i, -f flags) that programs this host's kernel in-process,
+/// level-triggered: what someone else deletes from the kernel comes back within --resync-interval.
 /// Options also come from GORBLINK_&lt;OPTION&gt; environment variables, like `gorblink run`'s.
 /// </summary>
 internal static class ServeCommand
@@ -66,11 +68,13 @@ internal static class ServeCommand
             // The default (from GORBLINK_MAX_CONCURRENT_CHECKS) is checked where it is read; reading it here would throw.
             if (!r.Implicit && r.GetValueOrDefault<int>() < 1) r.AddError("--max-concurrent-checks must be at least 1");
         });
+        var resync = RunCommand.Duration("--resync-interval", TimeSpan.FromSeconds(10),
+            "Compare the kernel with the daemon's services at least this often, and put back what someone else deleted");
         var verbose = RunCommand.Flag("--verbose", "Debug logging", "-v");
         var logFormat = RunCommand.LogFormatOption();
         var command = new Command("serve", "Run a GORB-compatible control daemon (REST API on -l) that programs this host's IPVS table; Docker hosts feed it with `gorblink run -r`")
         {
-            listen, @interface, flush, vipInterface, stateDir, token, checks, verbose, logFormat,
+            listen, @interface, flush, vipInterface, stateDir, token, checks, resync, verbose, logFormat,
         };
         command.SetAction((parse, ct) => ServeHost.RunAsync(new ServeSettings
         {
@@ -81,6 +85,7 @@ internal static class ServeCommand
             StateDirectory = parse.GetValue(stateDir)!,
             Token = parse.GetValue(token),
             MaxConcurrentChecks = parse.GetValue(checks),
+            ResyncInterval = parse.GetValue(resync),
             Verbose = parse.GetValue(verbose),
             LogFormat = parse.GetValue(logFormat),
         }, ct));

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using GorbLink.Cli;
+using GorbLink.Core.Ownership;
 using GorbLink.Core.Vips;
 using GorbLink.Ipvs;
 using GorbLink.Ipvs.Netlink;
@@ -76,6 +77,7 @@ internal static partial class ServeHost
             StateDirectory = settings.StateDirectory,
             Token = settings.Token,
             MaxConcurrentChecks = settings.MaxConcurrentChecks,
+            ResyncInterval = settings.ResyncInterval,
         };
         LogStarting(log, settings.Interface, defaultHost?.ToString() ?? "none", settings.Flush ? "flush" : "adopt its own entries",
             settings.VipInterface ?? "off");
@@ -94,10 +96,16 @@ internal static partial class ServeHost
             LogStartFailed(log, e.Message);
             return ExitCodes.Failure;
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or OwnershipFileException)
         {
+            // serve-state.json or serve-ownership.json is damaged: the message says which and what to do.
             LogStartFailed(log, e.Message);
             return ExitCodes.BadInput;
+        }
+        catch (NetlinkException e)
+        {
+            LogStartFailed(log, $"cannot read the IPVS table: {e.Message}");
+            return ExitCodes.Failure;
         }
         catch (IOException e)
         {

@@ -100,6 +100,35 @@ public sealed class StateFileReaderTests
             error.Message);
     }
 
+    [Theory]
+    [InlineData("0.0.0.0")]
+    [InlineData("::")]
+    [InlineData("255.255.255.255")]
+    [InlineData("224.0.0.1")]
+    [InlineData("ff02::1")]
+    public void A_service_address_must_be_unicast_as_for_destinations_and_labels(string address)
+    {
+        var error = Assert.Throws<StateFileException>(() => StateFileReader.Parse(
+            $$"""{"services":[{"protocol":"tcp","address":"{{address}}","port":80}]}"""));
+
+        var line = Assert.Single(error.Errors);
+        Assert.Contains("field \"address\"", line, StringComparison.Ordinal);
+        Assert.Contains($"{address} is not a unicast address", line, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("10.1")]
+    [InlineData("0x0a000001")]
+    [InlineData("010.0.0.1")]
+    [InlineData("fe80::1%1")]
+    public void Addresses_are_written_strictly(string address)
+    {
+        var error = Assert.Throws<StateFileException>(() => StateFileReader.Parse(
+            $$"""{"services":[{"protocol":"tcp","address":"{{address}}","port":80}]}"""));
+
+        Assert.Contains("is not an IPv4 or IPv6 address", Assert.Single(error.Errors), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Reading_a_missing_file_names_it()
     {
