@@ -117,7 +117,7 @@ public sealed class ServeLevelTriggeredTests
     public async Task A_failure_after_the_kernel_took_the_batch_is_500_and_the_next_pass_takes_the_entry_back_out()
     {
         await using var daemon = await FastResyncAsync();
-        daemon.Kernel.FailAfterNextBatch = new NetlinkException("receive", 105, "no buffer space available");
+        daemon.Kernel.FailAfterNextBatch = new NetlinkException("receive", new Errno(105), "no buffer space available");
 
         var (status, body) = await SendAsync(daemon, "PUT", "/service/web-80-tcp", """{"port":80}""");
 
