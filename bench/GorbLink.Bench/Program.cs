@@ -9,7 +9,7 @@ using GorbLink.Core.Labels;
 using GorbLink.Core.Ownership;
 using GorbLink.Core.Planning;
 using GorbLink.Core.Reconcile;
-using GorbLink.Core.Tests;
+using GorbLink.Testing;
 using GorbLink.Ipvs;
 
 namespace GorbLink.Bench;

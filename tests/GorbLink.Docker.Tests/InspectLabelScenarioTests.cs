@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using GorbLink.Core.Containers;
 using GorbLink.Core.Desired;
-using GorbLink.Core.Tests.Labels;
 using GorbLink.Docker.Tests.Support;
 
 namespace GorbLink.Docker.Tests;

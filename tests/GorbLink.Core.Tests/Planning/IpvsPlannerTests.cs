@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using GorbLink.Core.Desired;
 using GorbLink.Core.Planning;
 using GorbLink.Ipvs;
-using static GorbLink.Core.Tests.KernelTables;
+using static GorbLink.Testing.KernelTables;
 
 namespace GorbLink.Core.Tests.Planning;
 
@@ -192,7 +192,7 @@ public sealed class IpvsPlannerTests
     {
         var @case = Cases[name];
         var plan = IpvsPlanner.Plan(@case.Desired, @case.Actual, @case.Options);
-        var after = FakeKernel.Apply(@case.Actual, plan.Operations);
+        var after = IpvsTableModel.Apply(@case.Actual, plan.Operations);
         Assert.True(IpvsPlanner.Plan(@case.Desired, after, @case.Options).IsEmpty);
     }
 

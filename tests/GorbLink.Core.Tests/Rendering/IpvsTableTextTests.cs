@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using GorbLink.Core.Rendering;
 using GorbLink.Ipvs;
-using static GorbLink.Core.Tests.KernelTables;
+using static GorbLink.Testing.KernelTables;
 
 namespace GorbLink.Core.Tests.Rendering;
 

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using GorbLink.Core.Planning;
 using GorbLink.Core.StateFiles;
 using GorbLink.Ipvs;
-using static GorbLink.Core.Tests.KernelTables;
+using static GorbLink.Testing.KernelTables;
 
 namespace GorbLink.Core.Tests.StateFiles;
 

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json;
 using GorbLink.Docker.Engine;
 using GorbLink.Docker.Tests.Support;
-using GorbLink.Remote.Tests.Support;
 
 namespace GorbLink.Docker.Tests.Engine;
 

@@ -10,7 +10,6 @@ using Docker.DotNet.Models;
 using GorbLink.Docker.Engine;
 using GorbLink.Core.Containers;
 using GorbLink.Core.Labels;
-using GorbLink.Core.Tests.Labels;
 
 namespace GorbLink.Docker.Tests.Support;
 

@@ -10,14 +10,14 @@ using GorbLink.Core.Desired;
 using GorbLink.Core.Labels;
 using GorbLink.Ipvs;
 
-namespace GorbLink.Core.Tests.Labels;
+namespace GorbLink.Testing;
 
 /// <summary>
 /// One folder of testassets/labels: containers.json (ContainerRecord-shaped), optional options.json and
 /// previous-containers.json (the containers of the state before, to test who keeps a claim), and the expectation:
 /// expected.json (services; absent = none) and expected-errors.txt (label errors then conflicts; absent = none).
 /// </summary>
-internal sealed class LabelScenario
+public sealed class LabelScenario
 {
     /// <summary>Options when a scenario has no options.json: eth0 with an IPv4, a link-local and a global IPv6 address.</summary>
     public static readonly LabelOptions DefaultOptions = LabelOptions.ForInterface(
@@ -38,8 +38,10 @@ internal sealed class LabelScenario
     public static string AssetRoot => Path.Combine(AppContext.BaseDirectory, "testassets", "labels");
 
     /// <summary>The same folder in the source tree, for GORBLINK_UPDATE_SCENARIOS=1.</summary>
-    public static string SourceRoot([CallerFilePath] string thisFile = "") =>
-        Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(thisFile))!, "testassets", "labels");
+    /// <summary>testassets/labels in the source tree of the calling test project (for GORBLINK_UPDATE_SCENARIOS), found
+    /// from the calling test file, which sits one folder below its project (Labels/).</summary>
+    public static string SourceRoot([CallerFilePath] string callerFile = "") =>
+        Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(callerFile))!, "testassets", "labels");
 
     public static IEnumerable<string> Names() =>
         System.IO.Directory.GetDirectories(AssetRoot).Select(Path.GetFileName).Order(StringComparer.Ordinal)!;

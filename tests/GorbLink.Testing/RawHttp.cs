@@ -1,9 +1,9 @@
 using System.Text;
 
-namespace GorbLink.Remote.Tests.Support;
+namespace GorbLink.Testing;
 
 /// <summary>For tests that play an HTTP server on a bare socket: the request head, read up to its blank line.</summary>
-internal static class RawHttp
+public static class RawHttp
 {
     /// <summary>The request line and headers; null when the peer closed before the blank line.</summary>
     public static async Task<string?> ReadRequestHeadAsync(Stream stream, CancellationToken cancellationToken)

@@ -1,13 +1,13 @@
 using GorbLink.Core.Desired;
 using GorbLink.Ipvs;
 
-namespace GorbLink.Core.Tests;
+namespace GorbLink.Testing;
 
 /// <summary>
 /// Applies operations to an in-memory table in order, refusing what the kernel refuses (EEXIST, ESRCH, ENOENT,
 /// a destination of the other family without tunnel forwarding), and reporting back what a kernel reports.
 /// </summary>
-internal static class FakeKernel
+public static class IpvsTableModel
 {
     public static IReadOnlyList<VirtualServiceTable> Apply(IReadOnlyList<VirtualServiceTable> tables, IReadOnlyList<IpvsOperation> operations)
     {

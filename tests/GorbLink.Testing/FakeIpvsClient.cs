@@ -3,7 +3,7 @@ using GorbLink.Core.Desired;
 using GorbLink.Ipvs;
 using GorbLink.Netlink;
 
-namespace GorbLink.Core.Tests;
+namespace GorbLink.Testing;
 
 /// <summary>
 /// An in-memory IPVS table behind <see cref="IIpvsClient"/>, with kube-proxy FakeIPVS semantics: the errors a kernel
@@ -11,7 +11,7 @@ namespace GorbLink.Core.Tests;
 /// counts a test can set, refusals and netlink failures a test can inject, and a record of every batch.
 /// Also linked into tests/GorbLink.Remote.Tests and bench/GorbLink.Bench. Thread-safe.
 /// </summary>
-internal sealed class FakeIpvsClient : IIpvsClient
+public sealed class FakeIpvsClient : IIpvsClient
 {
     private const int ENOENT = 2, ESRCH = 3, EEXIST = 17, EINVAL = 22;
 

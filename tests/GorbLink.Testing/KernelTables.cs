@@ -3,10 +3,10 @@ using System.Net.Sockets;
 using GorbLink.Core.Desired;
 using GorbLink.Ipvs;
 
-namespace GorbLink.Core.Tests;
+namespace GorbLink.Testing;
 
 /// <summary>Builds desired services and kernel tables for tests, including what a real kernel adds on readback.</summary>
-internal static class KernelTables
+public static class KernelTables
 {
     public static VirtualServiceKey Tcp(string address, ushort port) => VirtualServiceKey.For(IpvsProtocol.Tcp, IPAddress.Parse(address), port);
     public static VirtualServiceKey Udp(string address, ushort port) => VirtualServiceKey.For(IpvsProtocol.Udp, IPAddress.Parse(address), port);
