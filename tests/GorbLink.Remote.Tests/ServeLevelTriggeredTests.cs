@@ -128,6 +128,28 @@ public sealed class ServeLevelTriggeredTests
     }
 
     [Fact]
+    public async Task A_refused_write_is_matched_to_its_request_by_the_operation_whatever_its_text()
+    {
+        await using var daemon = await FastResyncAsync();
+        await OkAsync(daemon, "PUT", "/service/web-80-tcp", """{"port":80,"method":"rr"}""");
+        var web2 = new DestinationKey(IPAddress.Parse("10.0.0.6"), 32768);
+        daemon.Kernel.Refuse = op => op is IpvsOperation.CreateDestination { Destination.Key: var key } && key == web2 ? 12 : 0; // ENOMEM
+        // The refusal names neither the operation's kind nor its target: only its place in the batch ties it to the request.
+        daemon.Kernel.RefusalError = (_, errno) => new IpvsException(IpvsOperationKind.Batch, "something", new Errno(errno), "out of memory");
+
+        var (status, body) = await SendAsync(daemon, "PUT", "/service/web-80-tcp/web-2", """{"host":"10.0.0.6","port":32768}""");
+        Assert.Equal(HttpStatusCode.InternalServerError, status);
+        Assert.Equal("error while calling into IPVS: out of memory", ErrorOf(body));
+        Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(daemon, "GET", "/service/web-80-tcp/web-2")).Status);
+
+        // A request about another entry is not answered with that refusal.
+        await OkAsync(daemon, "PUT", "/service/web-80-tcp/web-1", """{"host":"10.0.0.5","port":32768,"weight":30}""");
+        await OkAsync(daemon, "PATCH", "/service/web-80-tcp", """{"method":"wrr"}""");
+        Assert.True(daemon.Kernel.Has(Web, Web1));
+        Assert.False(daemon.Kernel.Has(Web, web2));
+    }
+
+    [Fact]
     public async Task A_kernel_that_fails_every_pass_is_retried_until_it_recovers()
     {
         await using var daemon = await FastResyncAsync();

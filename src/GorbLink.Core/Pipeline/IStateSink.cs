@@ -17,11 +17,11 @@ public interface IStateSink
     Task<SinkPassOutcome> ApplyAsync(DesiredSnapshot desired, CancellationToken cancellationToken);
 }
 
-/// <summary>What one pass of one sink did, in the terms the loop needs.</summary>
+/// <summary>What one pass of one sink did, in the terms the loop needs; a sink may derive its own with more detail (the kernel's reconcile result).</summary>
 /// <param name="Writes">Writes the sink accepted.</param>
 /// <param name="Refused">Writes the sink refused (retried by a later pass); each is one line naming the object.</param>
 /// <param name="NextWakeUp">When this sink needs another pass even with no change (drains, retries); null: no need.</param>
-public sealed record SinkPassOutcome(int Writes, IReadOnlyList<string> Refused, DateTimeOffset? NextWakeUp, TimeSpan Duration)
+public record SinkPassOutcome(int Writes, IReadOnlyList<string> Refused, DateTimeOffset? NextWakeUp, TimeSpan Duration)
 {
     public bool Succeeded => Refused.Count == 0;
 }

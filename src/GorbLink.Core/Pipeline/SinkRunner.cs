@@ -5,7 +5,8 @@ namespace GorbLink.Core.Pipeline;
 /// (drains, refused writes to retry) is due, its drift probe says so, or the resync interval passes. A failed pass is
 /// retried with this sink's own doubling backoff, during which newer snapshots wait (a sink that is down is not
 /// hammered by every change); the first pass after failures logs "recovered". Each sink has its own runner, so a slow
-/// or dead sink never delays another.
+/// or dead sink never delays another. Every completed pass, applied or failed, is published on <see cref="Passes"/> with
+/// the source revision it applied.
 /// </summary>
 public sealed class SinkRunner
 {
@@ -44,6 +45,9 @@ public sealed class SinkRunner
     /// </summary>
     public Task<SinkPassOutcome> FirstPassCompleted => _firstPass.Task;
 
+    /// <summary>Each pass as it completes, with the revision it applied; closed when the runner stops.</summary>
+    public SinkPassFeed Passes { get; } = new();
+
     /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled (then returns normally) or a fatal error (thrown).</summary>
     public async Task RunAsync(SnapshotFeed feed, CancellationToken cancellationToken)
     {
@@ -61,6 +65,7 @@ public sealed class SinkRunner
         finally
         {
             SetState(SinkRunnerState.Stopped);
+            Passes.Close($"the runner of {Name} has stopped");
             _firstPass.TrySetCanceled(cancellationToken.IsCancellationRequested ? cancellationToken : new CancellationToken(true));
         }
     }
@@ -85,6 +90,7 @@ public sealed class SinkRunner
                 wakeAt = _time.GetUtcNow() + _options.ResyncInterval;
                 if (outcome.NextWakeUp is { } next && next < wakeAt) wakeAt = next;
                 Count(applying.Snapshot, outcome, wakeAt);
+                Passes.Publish(SinkPass.Applied(applying.Snapshot.Revision, outcome));
                 if (!_firstPass.Task.IsCompleted)
                 {
                     _log.FirstPass(applying.Snapshot, outcome);
@@ -103,12 +109,14 @@ public sealed class SinkRunner
                 {
                     CountFailure(e, null);
                     _log.Fatal(e);
+                    Passes.Publish(SinkPass.Failed(applying.Snapshot.Revision, e));
                     _firstPass.TrySetException(e);
                     throw;
                 }
                 wakeAt = _time.GetUtcNow() + backoff;
                 CountFailure(e, wakeAt);
                 _log.PassFailed(e, failuresInRow, backoff);
+                Passes.Publish(SinkPass.Failed(applying.Snapshot.Revision, e));
                 backoff = backoff * 2 > _options.MaxBackoff ? _options.MaxBackoff : backoff * 2;
                 healthy = false;
             }
@@ -117,8 +125,8 @@ public sealed class SinkRunner
     }
 
     /// <summary>
-    /// Waits for a newer snapshot (only while healthy), the wake-up time, or drift seen by the sink's probe (only while
-    /// healthy); returns the snapshot to apply next.
+    /// Waits for a newer snapshot (while backing off only with <see cref="SinkRunnerOptions.NewerStateEndsBackoff"/>),
+    /// the wake-up time, or drift seen by the sink's probe (only while healthy); returns the snapshot to apply next.
     /// </summary>
     private async Task<PublishedSnapshot> WaitAsync(
         SnapshotFeed feed, PublishedSnapshot applied, DateTimeOffset wakeAt, bool healthy, CancellationToken cancellationToken)
@@ -126,7 +134,7 @@ public sealed class SinkRunner
         if (wakeAt <= _time.GetUtcNow()) return feed.Latest ?? applied;
         var probe = healthy ? Sink as IDriftProbe : null;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var newer = healthy ? feed.WaitForNewerAsync(applied.Sequence, cts.Token) : null;
+        var newer = healthy || _options.NewerStateEndsBackoff ? feed.WaitForNewerAsync(applied.Sequence, cts.Token) : null;
         try
         {
             while (true)

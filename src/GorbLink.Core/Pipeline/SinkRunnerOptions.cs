@@ -10,6 +10,12 @@ public sealed record SinkRunnerOptions
 
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// A newer desired state ends a backoff at once (the backoff still doubles). For a source whose every change waits
+    /// for the sink's answer (serve's REST requests); otherwise a sink that is down waits out its backoff.
+    /// </summary>
+    public bool NewerStateEndsBackoff { get; init; }
+
     /// <summary>End the runner with the exception when its very first pass fails, instead of retrying.</summary>
     public bool FailFastOnFirstPass { get; init; }
 
@@ -34,7 +40,7 @@ public enum SinkRunnerState
     /// <summary>Waiting for a newer desired state, the sink's next wake-up or the periodic resync.</summary>
     Idle,
     Applying,
-    /// <summary>The last pass failed; waiting before the next attempt (newer desired states do not cut this short).</summary>
+    /// <summary>The last pass failed; waiting before the next attempt (newer desired states do not cut this short, unless <see cref="SinkRunnerOptions.NewerStateEndsBackoff"/>).</summary>
     BackingOff,
     Stopped,
 }

@@ -32,8 +32,6 @@ internal sealed class BatchOutcome
     public bool Accepted(int index) => !_byIndex.ContainsKey(index);
 
     public int AcceptedCount => Operations.Count - _byIndex.Count;
-
-    public IReadOnlyList<IpvsException> Errors => [.. Failures.Select(f => f.Error)];
 }
 
 /// <summary>

@@ -4,6 +4,10 @@ using Microsoft.Extensions.Logging;
 
 namespace GorbLink.Core.Reconcile;
 
+/// <summary>A kernel pass as the pipeline sees it, with the whole <see cref="ReconcileResult"/> for callers that need the detail (which operation was refused).</summary>
+public sealed record KernelPassOutcome(ReconcileResult Result)
+    : SinkPassOutcome(Result.Applied, [.. Result.Failures.Select(f => f.Message)], Result.NextWakeUp, Result.Duration);
+
 /// <summary>
 /// This host's kernel as a sink of the pipeline: one <see cref="Reconciler"/> pass (the planner plus one batch) per
 /// desired state, then the observers of the pass (VIPs, metrics), which see it before the next pass starts. An
@@ -58,7 +62,7 @@ public sealed class KernelSink : IStateSink
         Interlocked.Add(ref _batches, result.Batches);
         Volatile.Write(ref _pendingDrains, result.PendingDrains);
         await NotifyAsync(desired.State, result, cancellationToken).ConfigureAwait(false);
-        return new SinkPassOutcome(result.Applied, [.. result.Failures.Select(f => f.Message)], result.NextWakeUp, result.Duration);
+        return new KernelPassOutcome(result);
     }
 
     private async Task NotifyAsync(DesiredState desired, ReconcileResult result, CancellationToken cancellationToken)

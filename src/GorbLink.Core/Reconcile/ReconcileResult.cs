@@ -14,8 +14,11 @@ public sealed record ReconcileResult
 {
     /// <summary>The writes of this pass, in the order they were sent as one batch (or would have been, in a dry run).</summary>
     public required IpvsPlan Plan { get; init; }
-    /// <summary>Operations the kernel refused; everything else in the batch was applied. The next pass retries.</summary>
-    public IReadOnlyList<IpvsException> Failures { get; init; } = [];
+    /// <summary>
+    /// Operations the kernel refused, each with its index in <see cref="Plan"/>, the operation and the error; everything
+    /// else in the batch was applied. The next pass retries. Match them to what you asked for by operation, never by text.
+    /// </summary>
+    public IReadOnlyList<IpvsOperationFailure> Failures { get; init; } = [];
     /// <summary>Desired services and destinations left alone because they belong to someone else.</summary>
     public IReadOnlyList<ReconcileRefusal> Refusals { get; init; } = [];
     /// <summary>Operations the kernel accepted; 0 in a dry run.</summary>

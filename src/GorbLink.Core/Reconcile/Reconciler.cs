@@ -134,7 +134,7 @@ public sealed class Reconciler
             var result = new ReconcileResult
             {
                 Plan = plan,
-                Failures = outcome.Errors,
+                Failures = outcome.Failures,
                 Applied = outcome.AcceptedCount,
                 Batches = plan.IsEmpty ? 0 : 1,
                 Duration = _time.GetElapsedTime(started),
@@ -188,7 +188,7 @@ public sealed class Reconciler
         var result = new ReconcileResult
         {
             Plan = plan,
-            Failures = outcome.Errors,
+            Failures = outcome.Failures,
             Refusals = scope.Refusals,
             Applied = outcome.AcceptedCount,
             Batches = plan.IsEmpty ? 0 : 1,

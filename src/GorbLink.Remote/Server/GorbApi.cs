@@ -1,4 +1,5 @@
 using System.Net;
+using GorbLink.Core.Pipeline;
 using GorbLink.Core.Reconcile;
 using GorbLink.Ipvs;
 using GorbLink.Remote.Protocol;
@@ -8,7 +9,7 @@ namespace GorbLink.Remote.Server;
 
 /// <summary>
 /// GORB's control semantics: services and backends by ID. A request only changes serve's desired state
-/// (<see cref="ServeState"/>, saved to serve-state.json); the kernel loop applies it with the agent's reconciler. The
+/// (<see cref="ServeState"/>, saved to serve-state.json); the kernel pipeline applies it with the agent's reconciler. The
 /// request then waits for the pass that includes it: if that pass could not apply it (the kernel refused the write,
 /// an entry someone else made is in the way, or the kernel could not be reached at all) the change is taken back and
 /// the answer is the error, so a refused request changes nothing and GET never lists what the kernel will not get.
@@ -26,7 +27,7 @@ namespace GorbLink.Remote.Server;
 public sealed class GorbApi : IAsyncDisposable
 {
     private readonly ServeState _state;
-    private readonly ServeKernelLoop _loop;
+    private readonly ServePipeline _pipeline;
     private readonly HostResolver _resolver;
     private readonly PulseMonitor _pulses;
     private readonly ServeOptions _options;
@@ -35,11 +36,11 @@ public sealed class GorbApi : IAsyncDisposable
     private readonly Func<IReadOnlySet<IPAddress>, CancellationToken, Task>? _vipSync;
     private readonly SemaphoreSlim _requests = new(1, 1);
 
-    internal GorbApi(ServeState state, ServeKernelLoop loop, ServeOptions options, ILogger logger, TimeProvider time,
+    internal GorbApi(ServeState state, ServePipeline pipeline, ServeOptions options, ILogger logger, TimeProvider time,
         Func<IReadOnlySet<IPAddress>, CancellationToken, Task>? vipSync)
     {
         _state = state;
-        _loop = loop;
+        _pipeline = pipeline;
         _options = options;
         _logger = logger;
         _time = time;
@@ -48,11 +49,11 @@ public sealed class GorbApi : IAsyncDisposable
         _pulses = new PulseMonitor(options.MaxConcurrentChecks, options.CheckTimeout, OnPulseAsync, logger, time);
     }
 
-    /// <summary>Starts the health checks of adopted backends, the kernel loop, and tells --vip-interface the VIPs in use.</summary>
+    /// <summary>Starts the health checks of adopted backends, the kernel pipeline, and tells --vip-interface the VIPs in use.</summary>
     internal async Task StartAsync(IReadOnlyList<BackendEntry> adopted, CancellationToken cancellationToken)
     {
         if (_options.EnablePulses) foreach (var backend in adopted) _pulses.Start(backend);
-        _loop.Start();
+        _pipeline.Start();
         await SyncVipsAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -243,14 +244,14 @@ public sealed class GorbApi : IAsyncDisposable
             (Target Target, Action<ServeTables> Undo) made = default;
             var revision = _state.Change(t => made = change(t));
             // From here on the client going away must not cut the change in half: no cancellation.
-            ServePass pass;
+            SinkPass pass;
             try
             {
-                pass = await _loop.WaitForPassAsync(revision).ConfigureAwait(false);
+                pass = await _pipeline.WaitForPassAsync(revision).ConfigureAwait(false);
             }
             catch (OperationCanceledException e)
             {
-                pass = new ServePass(revision, null, e);
+                pass = SinkPass.Failed(revision, e);
             }
             if (Problem(pass, made.Target) is not { } problem) return;
             _state.Change(made.Undo!);
@@ -263,23 +264,21 @@ public sealed class GorbApi : IAsyncDisposable
     }
 
     /// <summary>Why the pass did not apply the request's change, as the answer; null when it did.</summary>
-    private static GorbApiException? Problem(ServePass pass, Target target)
+    private static GorbApiException? Problem(SinkPass pass, Target target)
     {
         if (pass.Failure is { } failure) return new GorbApiException(500, $"error while calling into IPVS: {failure.Message}; nothing was changed");
-        var result = pass.Result!;
+        var result = ((KernelPassOutcome)pass.Outcome!).Result;
         foreach (var refusal in result.Refusals)
         {
             if (refusal.Service != target.Service) continue;
             if (refusal.Destination is null || refusal.Destination == target.Destination)
                 return GorbApiException.Conflict(target.ForeignMessage ?? refusal.Message);
         }
-        if (result.Failures.Count == 0) return null;
-        foreach (var operation in result.Plan.Operations)
+        // The refused operation itself, as the batch reported it: the request's entry exactly (a service request is
+        // not answered by a refused write to one of its destinations).
+        foreach (var refused in result.Failures)
         {
-            var (service, destination) = Touches(operation);
-            if (service != target.Service || (target.Destination is { } wanted && destination != wanted)) continue;
-            if (target.Destination is null && destination is not null) continue;
-            if (result.Failures.FirstOrDefault(f => f.Operation == operation.Kind && f.Target == operation.Target) is { } refused)
+            if (Touches(refused.Operation) == (target.Service, target.Destination))
                 return new GorbApiException(500, $"error while calling into IPVS: {refused.Message}");
         }
         return null;
@@ -353,7 +352,7 @@ public sealed class GorbApi : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _pulses.DisposeAsync().ConfigureAwait(false);
-        await _loop.DisposeAsync().ConfigureAwait(false);
+        await _pipeline.DisposeAsync().ConfigureAwait(false);
         _requests.Dispose();
     }
 }

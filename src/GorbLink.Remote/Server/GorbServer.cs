@@ -56,7 +56,7 @@ public sealed class GorbServer : IAsyncDisposable
 
     public GorbApi Api => _api;
 
-    /// <summary>Adopts (or with -f flushes) the kernel state, starts the kernel loop, then listens.</summary>
+    /// <summary>Adopts (or with -f flushes) the kernel state, starts the kernel pipeline, then listens.</summary>
     /// <exception cref="ArgumentException">The listen address is not Go-style host:port.</exception>
     /// <exception cref="InvalidDataException">serve-state.json is damaged.</exception>
     /// <exception cref="OwnershipFileException">serve-ownership.json is damaged or cannot be written.</exception>
@@ -77,8 +77,8 @@ public sealed class GorbServer : IAsyncDisposable
         var reconciler = new Reconciler(ipvs, ownership,
             new ReconcilerOptions { DrainTimeout = TimeSpan.Zero, WriteStatus = false, RetryInterval = options.RetryMinimum },
             loggerFactory.CreateLogger<Reconciler>(), time);
-        var loop = new ServeKernelLoop(reconciler, state, options, logger, time);
-        var api = new GorbApi(state, loop, options, logger, time, vipSync);
+        var pipeline = new ServePipeline(reconciler, state, options, logger, time);
+        var api = new GorbApi(state, pipeline, options, logger, time, vipSync);
         try
         {
             await api.StartAsync(adopted, cancellationToken).ConfigureAwait(false);

@@ -56,6 +56,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 5119, Level = LogLevel.Information, Message = "kernel pass recovered: the kernel matches serve's state again")]
     public static partial void PassRecovered(ILogger logger);
 
+    [LoggerMessage(EventId = 5120, Level = LogLevel.Critical, Message = "kernel passes stopped: {Reason}; serve no longer applies its state")]
+    public static partial void PassStopped(ILogger logger, string reason);
+
     [LoggerMessage(EventId = 5116, Level = LogLevel.Error, Message = "{Method} {Path}: {Reason}")]
     public static partial void RequestFailed(ILogger logger, string method, string path, string reason);
 }

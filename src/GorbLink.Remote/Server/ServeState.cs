@@ -15,7 +15,7 @@ internal sealed class ServeTables
 
 /// <summary>
 /// serve's desired state, as a source of the kernel pipeline: a REST call or a health-check transition changes it
-/// (<see cref="Change"/>: the revision grows, serve-state.json is rewritten) and nothing else; the kernel loop reads a
+/// (<see cref="Change"/>: the revision grows, serve-state.json is rewritten) and nothing else; the kernel pipeline reads a
 /// whole new <see cref="DesiredState"/> when it is ready (level-triggered). Each service's backends are desired at the
 /// weight the client set, or 0 while their health check says down (GORB's pulse); a service exists in the kernel
 /// even with no backends, as in GORB.

@@ -200,6 +200,65 @@ public sealed class SinkRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task WithNewerStateEndsBackoffAChangeIsTriedAtOnceAndTheBackoffStillDoubles()
+    {
+        var sink = new ScriptedSink("kernel") { Failing = true };
+        var log = new RecordingRunnerLog();
+        var runner = Runner(sink, log, Options with { NewerStateEndsBackoff = true });
+        Start(runner);
+        _source.Change();
+        await Settled(runner, 1, SinkRunnerState.BackingOff);
+        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromSeconds(1), runner.Counters.NextWakeUp);
+
+        _source.Change(); // no time passes: the change alone ends the backoff
+        await Settled(runner, 2, SinkRunnerState.BackingOff);
+        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromSeconds(2), runner.Counters.NextWakeUp);
+
+        sink.Failing = false;
+        _source.Change();
+        await Settled(runner, 3, SinkRunnerState.Idle);
+        Assert.Equal([3L], sink.Seen());
+        Assert.Equal(["failed 1 retry 1s", "failed 2 retry 2s", "recovered after 2", "first"], log.All());
+    }
+
+    [Fact]
+    public async Task EveryPassIsPublishedWithTheRevisionItAppliedAndAWaiterGetsThePassThatIncludesItsRevision()
+    {
+        var sink = new ScriptedSink("kernel") { Failing = true };
+        var runner = Runner(sink, new RecordingRunnerLog(), Options with { NewerStateEndsBackoff = true });
+        var (_, running) = Start(runner);
+        var first = runner.Passes.WaitForRevisionAsync(1, TestContext.Current.CancellationToken);
+        _source.Change();
+
+        var failed = await first;
+        Assert.Equal(1, failed.Revision);
+        Assert.Equal("kernel is down", failed.Failure!.Message);
+        Assert.Null(failed.Outcome);
+
+        sink.Failing = false;
+        var second = runner.Passes.WaitForRevisionAsync(2, TestContext.Current.CancellationToken);
+        _source.Change();
+        var applied = await second;
+        Assert.Equal(2, applied.Revision);
+        Assert.Null(applied.Failure);
+        Assert.Equal(1, applied.Outcome!.Writes);
+        Assert.Same(applied, runner.Passes.Latest);
+
+        // A resync pass of the same revision is published too.
+        _time.Advance(TimeSpan.FromSeconds(60));
+        await Settled(runner, 3, SinkRunnerState.Idle);
+        Assert.NotSame(applied, runner.Passes.Latest);
+        Assert.Equal(2, runner.Passes.Latest!.Revision);
+
+        // Once the runner has stopped, a revision no pass covers is cancelled rather than waited for forever.
+        var never = runner.Passes.WaitForRevisionAsync(3, TestContext.Current.CancellationToken);
+        await _stop.CancelAsync();
+        await running;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => never);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => runner.Passes.WaitForRevisionAsync(3, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task TheSinksWakeUpAndTheResyncRunPassesWithoutAnyChange()
     {
         var sink = new ScriptedSink("kernel") { WakeUp = _time.GetUtcNow() + TimeSpan.FromSeconds(5) };
