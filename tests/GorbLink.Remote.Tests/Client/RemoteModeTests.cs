@@ -6,7 +6,7 @@ using GorbLink.Remote.Client;
 using GorbLink.Remote.Tests.Support;
 using static GorbLink.Remote.Tests.Support.AgentRig;
 
-namespace GorbLink.Remote.Tests;
+namespace GorbLink.Remote.Tests.Client;
 
 /// <summary>
 /// The agent in remote mode (container store → desired state → one sink per daemon) against `gorblink serve` over

@@ -6,7 +6,7 @@ using GorbLink.Ipvs;
 using GorbLink.Netlink;
 using GorbLink.Remote.Tests.Support;
 
-namespace GorbLink.Remote.Tests;
+namespace GorbLink.Remote.Tests.Server;
 
 /// <summary>
 /// `gorblink serve` is level-triggered: REST changes its desired state, the kernel reconciler applies it, and a

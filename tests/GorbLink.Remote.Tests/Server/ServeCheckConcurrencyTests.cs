@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Text;
 using GorbLink.Remote.Tests.Support;
 
-namespace GorbLink.Remote.Tests;
+namespace GorbLink.Remote.Tests.Server;
 
 /// <summary>
 /// `gorblink serve --max-concurrent-checks N`: however many backends there are, at most N health checks run at once

@@ -3,7 +3,7 @@ using GorbLink.Remote.Client;
 using GorbLink.Remote.Tests.Support;
 using static GorbLink.Remote.Tests.Support.AgentRig;
 
-namespace GorbLink.Remote.Tests;
+namespace GorbLink.Remote.Tests.Client;
 
 /// <summary>
 /// The agent's HTTP resilience pipeline (RemoteAgent: attempt timeout, retries of idempotent calls only, circuit

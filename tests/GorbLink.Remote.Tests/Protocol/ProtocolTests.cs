@@ -10,7 +10,7 @@ using GorbLink.Remote.Client;
 using GorbLink.Remote.Protocol;
 using GorbLink.Remote.Tests.Support;
 
-namespace GorbLink.Remote.Tests;
+namespace GorbLink.Remote.Tests.Protocol;
 
 /// <summary>The ID scheme, the wire JSON GorbLink sends, -r parsing and the mapping from the desired state.</summary>
 public sealed class ProtocolTests

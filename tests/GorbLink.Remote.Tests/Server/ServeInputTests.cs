@@ -6,7 +6,7 @@ using GorbLink.Remote.Server;
 using GorbLink.Remote.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace GorbLink.Remote.Tests;
+namespace GorbLink.Remote.Tests.Server;
 
 /// <summary>
 /// Inputs the fuzzing campaign of issue 15 found `serve` mishandling: damaged state files, invalid UTF-8, bad pulse

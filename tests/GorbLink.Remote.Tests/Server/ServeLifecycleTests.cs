@@ -5,7 +5,7 @@ using System.Text.Json;
 using GorbLink.Ipvs;
 using GorbLink.Remote.Tests.Support;
 
-namespace GorbLink.Remote.Tests;
+namespace GorbLink.Remote.Tests.Server;
 
 /// <summary>`gorblink serve` across restarts (adoption, -f), its health checks, and the bearer token.</summary>
 public sealed class ServeLifecycleTests

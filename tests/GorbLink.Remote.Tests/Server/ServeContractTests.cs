@@ -4,7 +4,7 @@ using System.Text.Json;
 using GorbLink.Ipvs;
 using GorbLink.Remote.Tests.Support;
 
-namespace GorbLink.Remote.Tests;
+namespace GorbLink.Remote.Tests.Server;
 
 /// <summary>
 /// `gorblink serve` against GORB's API as gorb-protocol.md describes it: every route, status code and body shape, over
