@@ -9,7 +9,7 @@ namespace GorbLink.Testing;
 /// An in-memory IPVS table behind <see cref="IIpvsClient"/>, with kube-proxy FakeIPVS semantics: the errors a kernel
 /// returns (EEXIST, ESRCH, ENOENT), readback as a kernel reports it (HASHED, PERSISTENT, explicit netmask), connection
 /// counts a test can set, refusals and netlink failures a test can inject, and a record of every batch.
-/// Also linked into tests/GorbLink.Remote.Tests and bench/GorbLink.Bench. Thread-safe.
+/// Also linked into tests/GorbLink.Remote.Tests, tests/GorbLink.Tests and bench/GorbLink.Bench. Thread-safe.
 /// </summary>
 public sealed class FakeIpvsClient : IIpvsClient
 {
@@ -244,8 +244,34 @@ public sealed class FakeIpvsClient : IIpvsClient
         Single(new IpvsOperation.DeleteDestination(service, destination), cancellationToken);
 
     public Task<IpvsInfo> GetInfoAsync(CancellationToken cancellationToken = default) => Task.FromResult(new IpvsInfo(0x010203, 4096));
-    public Task<IpvsTimeouts> GetTimeoutsAsync(CancellationToken cancellationToken = default) => Task.FromResult(new IpvsTimeouts(900, 120, 300));
-    public Task SetTimeoutsAsync(IpvsTimeouts timeouts, CancellationToken cancellationToken = default) => Task.CompletedTask;
+    /// <summary>The IPVS timeouts; the kernel's defaults until a test or SetTimeoutsAsync changes them.</summary>
+    public IpvsTimeouts Timeouts { get; set; } = new(900, 120, 300);
+
+    /// <summary>Every SetTimeoutsAsync call, as sent (0 = keep).</summary>
+    public List<IpvsTimeouts> TimeoutWrites { get; } = [];
+
+    public Task<IpvsTimeouts> GetTimeoutsAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate) return Task.FromResult(Timeouts);
+    }
+
+    /// <summary>When set, SetTimeoutsAsync throws it (a refused IPVS_CMD_SET_CONFIG).</summary>
+    public IpvsException? TimeoutsWriteError { get; set; }
+
+    /// <summary>Like IPVS_CMD_SET_CONFIG: a value of 0 leaves that timeout as it is.</summary>
+    public Task SetTimeoutsAsync(IpvsTimeouts timeouts, CancellationToken cancellationToken = default)
+    {
+        if (TimeoutsWriteError is { } error) throw error;
+        lock (_gate)
+        {
+            TimeoutWrites.Add(timeouts);
+            Timeouts = new IpvsTimeouts(
+                timeouts.Tcp == 0 ? Timeouts.Tcp : timeouts.Tcp,
+                timeouts.TcpFin == 0 ? Timeouts.TcpFin : timeouts.TcpFin,
+                timeouts.Udp == 0 ? Timeouts.Udp : timeouts.Udp);
+        }
+        return Task.CompletedTask;
+    }
     public Task ZeroAsync(VirtualServiceKey? service = null, CancellationToken cancellationToken = default) => Task.CompletedTask;
 
     public Task FlushAsync(CancellationToken cancellationToken = default)

@@ -29,7 +29,12 @@ public sealed record AgentStatus
     public IReadOnlyList<string> Failures { get; init; } = [];
     /// <summary>Containers whose labels are wrong, and containers refused by conflicts.</summary>
     public IReadOnlyList<string> ContainerErrors { get; init; } = [];
+    /// <summary>The kernel's IPVS timeouts, read live by <c>gorblink status</c> (host-wide; null when the kernel is not readable).</summary>
+    public IpvsTimeoutsStatus? IpvsTimeouts { get; init; }
 }
+
+/// <summary>The kernel's IPVS idle timeouts in seconds (IPVS_CMD_GET_CONFIG): global to the network namespace.</summary>
+public sealed record IpvsTimeoutsStatus(uint Tcp, uint TcpFin, uint Udp);
 
 public sealed record ServiceStatusEntry
 {

@@ -31,6 +31,7 @@ internal sealed class RunCommand
     private readonly Option<string> _stateDirectory = Text("--state-dir", "/var/lib/gorblink", "Where the agent records what it created (state.json) and its status (status.json)");
     private readonly Option<string?> _metricsListen = ListenAddress("--metrics-listen", "Serve Prometheus /metrics and /healthz on ADDR:PORT (e.g. :9100, 127.0.0.1:9100); off by default");
     private readonly Option<string?> _vipInterface = OptionalText("--vip-interface", "Add each VIP in use that no interface has to this interface as a /32 (/128), and remove it when no service uses it");
+    private readonly Option<GorbLink.Ipvs.IpvsTimeouts?> _ipvsTimeouts = IpvsTimeoutOptions.Create();
     private readonly Option<bool> _setSysctls = Flag("--set-sysctls", "Set net.ipv4.vs.conntrack, expire_nodest_conn and expire_quiescent_template to 1 at start, as kube-proxy does, for NAT to containers");
 
     public IEnumerable<Option> Options =>
@@ -38,6 +39,7 @@ internal sealed class RunCommand
         _interface, _remote, _remoteToken, _local, _verbose, _dockerHost, _labelPrefix, _exposeByDefault,
         _resyncInterval, _drainTimeout, _dryRun, _logFormat, _cleanupOnExit, _stateDirectory,
         _metricsListen, _vipInterface, _setSysctls,
+        _ipvsTimeouts,
     ];
 
     public RunOptions Bind(ParseResult parse) => new()
@@ -59,6 +61,7 @@ internal sealed class RunCommand
         MetricsListen = parse.GetValue(_metricsListen),
         VipInterface = parse.GetValue(_vipInterface),
         SetSysctls = parse.GetValue(_setSysctls),
+        IpvsTimeouts = parse.GetValue(_ipvsTimeouts),
     };
 
     public void AddTo(Command command)

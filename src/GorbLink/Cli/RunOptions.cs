@@ -26,6 +26,8 @@ public sealed record RunOptions
     public string? MetricsListen { get; init; }
     public string? VipInterface { get; init; }
     public bool SetSysctls { get; init; }
+    /// <summary>--ipvs-timeouts: the IPVS timeouts to set at start (0 keeps one); null leaves them alone.</summary>
+    public GorbLink.Ipvs.IpvsTimeouts? IpvsTimeouts { get; init; }
 
     public string StateFile => Path.Combine(StateDirectory, "state.json");
     public string StatusFile => Path.Combine(StateDirectory, "status.json");

@@ -16,6 +16,7 @@ internal sealed record ServeSettings
     public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromSeconds(10);
     public bool Verbose { get; init; }
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
+    public GorbLink.Ipvs.IpvsTimeouts? IpvsTimeouts { get; init; }
 }
 
 /// <summary>
@@ -72,9 +73,11 @@ internal static class ServeCommand
             "Compare the kernel with the daemon's services at least this often, and put back what someone else deleted");
         var verbose = RunCommand.Flag("--verbose", "Debug logging", "-v");
         var logFormat = RunCommand.LogFormatOption();
+        var ipvsTimeouts = IpvsTimeoutOptions.Create();
         var command = new Command("serve", "Run a GORB-compatible control daemon (REST API on -l) that programs this host's IPVS table; Docker hosts feed it with `gorblink run -r`")
         {
             listen, @interface, flush, vipInterface, stateDir, token, checks, resync, verbose, logFormat,
+            ipvsTimeouts,
         };
         command.SetAction((parse, ct) => ServeHost.RunAsync(new ServeSettings
         {
@@ -88,6 +91,7 @@ internal static class ServeCommand
             ResyncInterval = parse.GetValue(resync),
             Verbose = parse.GetValue(verbose),
             LogFormat = parse.GetValue(logFormat),
+            IpvsTimeouts = parse.GetValue(ipvsTimeouts),
         }, ct));
         return command;
     }

@@ -41,7 +41,7 @@ internal static class StatusCommand
                 return ExitCodes.Failure;
             }
             var live = await TryReadKernelAsync(ct);
-            if (live is not null) status = Overlay(status, live);
+            if (live is not null) status = Overlay(status, live) with { IpvsTimeouts = await TryReadTimeoutsAsync(ct) };
             if (parse.GetValue(json))
             {
                 var local = Encoding.UTF8.GetString(StatusFile.Serialize(status));
@@ -96,6 +96,20 @@ internal static class StatusCommand
         }
     }
 
+    private static async Task<IpvsTimeoutsStatus?> TryReadTimeoutsAsync(CancellationToken ct)
+    {
+        try
+        {
+            await using var client = await IpvsNetlinkClient.OpenAsync(ct);
+            var t = await client.GetTimeoutsAsync(ct);
+            return new IpvsTimeoutsStatus(t.Tcp, t.TcpFin, t.Udp);
+        }
+        catch (IpvsException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Replaces the counters and weights recorded at the last pass with what the kernel says now.</summary>
     internal static AgentStatus Overlay(AgentStatus status, IReadOnlyList<VirtualServiceTable> kernel)
     {
@@ -129,6 +143,7 @@ internal static class StatusCommand
         text.Append(ic, $"GorbLink {status.AgentVersion} (labels {status.LabelPrefix}.*){(status.DryRun ? ", dry run" : "")}: ");
         text.Append(ic, $"{status.Passes} passes, last at {status.Written:u} took {status.LastPassMilliseconds:0.#} ms");
         text.AppendLine(live ? "; counters live from the kernel" : "; counters from the last pass (kernel not readable here)");
+        if (status.IpvsTimeouts is { } t) text.AppendLine(ic, $"IPVS timeouts (host-wide): tcp {t.Tcp} s, tcpfin {t.TcpFin} s, udp {t.Udp} s");
         if (status.LastError is not null) text.AppendLine(ic, $"last error ({status.LastErrorAt:u}): {status.LastError}");
         if (status.Services.Count == 0) text.AppendLine("no virtual services");
         foreach (var service in status.Services)

@@ -44,6 +44,7 @@ internal static partial class AgentFeatures
                 return (null, ExitCodes.NoPermission, e.Message);
             }
         }
+        else ExpireNodestConnStep.Apply(loggerFactory.CreateLogger("GorbLink.Sysctls"), options.DryRun);
 
         VipManager? vips = null;
         if (options.VipInterface is { } device)

@@ -98,6 +98,9 @@ internal static partial class AgentPreflight
             else return (null, ipvsFailure);
 
             (features, var featuresExit, var featuresReason) = AgentFeatures.Prepare(options, ownership!, loggerFactory);
+            if (features is not null && options.IpvsTimeouts is { } timeouts
+                && await IpvsTimeoutsStep.ApplyAsync(ipvs, timeouts, options.DryRun, log, cancellationToken).ConfigureAwait(false) is { } timeoutsFailure)
+                (features, featuresExit, featuresReason) = (null, timeoutsFailure.ExitCode, timeoutsFailure.Reason);
             if (features is null)
             {
                 await ipvs.DisposeAsync().ConfigureAwait(false);

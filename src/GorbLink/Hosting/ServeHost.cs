@@ -46,6 +46,13 @@ internal static partial class ServeHost
             return ipvsFailure.Value.ExitCode;
         }
         await using var _ = ipvs;
+        ExpireNodestConnStep.Apply(loggerFactory.CreateLogger("GorbLink.Sysctls"), dryRun: false);
+        if (settings.IpvsTimeouts is { } timeouts
+            && await IpvsTimeoutsStep.ApplyAsync(ipvs, timeouts, dryRun: false, log, cancellationToken).ConfigureAwait(false) is { } timeoutsFailure)
+        {
+            LogStartFailed(log, timeoutsFailure.Reason);
+            return timeoutsFailure.ExitCode;
+        }
 
         InterfaceAddressClient? addressClient = null;
         Func<IReadOnlySet<IPAddress>, CancellationToken, Task>? vipSync = null;
