@@ -29,6 +29,8 @@ public sealed record AgentStatus
     public IReadOnlyList<string> Failures { get; init; } = [];
     /// <summary>Containers whose labels are wrong, and containers refused by conflicts.</summary>
     public IReadOnlyList<string> ContainerErrors { get; init; } = [];
+    /// <summary>The kernel's connection-sync daemons; `gorblink status` fills it in from the kernel, the agent never writes it.</summary>
+    public IReadOnlyList<SyncDaemonStatusEntry>? SyncDaemons { get; init; }
 }
 
 public sealed record ServiceStatusEntry

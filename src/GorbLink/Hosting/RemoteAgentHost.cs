@@ -19,6 +19,7 @@ internal static partial class RemoteAgentHost
         options.MetricsListen is not null ? "--metrics-listen"
         : options.VipInterface is not null ? "--vip-interface"
         : options.SetSysctls ? "--set-sysctls"
+        : options.SyncDaemon is not null ? "--sync-daemon"
         : null;
 
     [LoggerMessage(EventId = 1030, EventName = "RemoteStartFailed", Level = LogLevel.Critical, Message = "cannot start: {Reason}")]
