@@ -107,13 +107,20 @@ internal sealed class SyncDaemonOptions
         string? device;
         try
         {
-            roles = command.GetValue(_role);
-            device = command.GetValue(_interface);
-            // A GORBLINK_* variable counts as given, like the flag.
+            // An option not given has no value here yet: its GORBLINK_* variable counts as given, like the flag.
+            roles = command.GetValue(_role) is var flagged and not SyncDaemonRoles.None ? flagged
+                : RunCommand.Env("SYNC_DAEMON")?.Trim().ToLowerInvariant() switch
+                {
+                    "master" => SyncDaemonRoles.Master,
+                    "backup" => SyncDaemonRoles.Backup,
+                    "both" => SyncDaemonRoles.Both,
+                    _ => SyncDaemonRoles.None,
+                };
+            device = command.GetValue(_interface) ?? RunCommand.Env("SYNC_INTERFACE");
             stray = device is not null ? _interface.Name
-                : command.GetValue(_syncId) is not null ? _syncId.Name
-                : command.GetValue(_group) is not null ? _group.Name
-                : command.GetValue(_port) is not null ? _port.Name
+                : command.GetValue(_syncId) is not null || RunCommand.Env("SYNC_ID") is not null ? _syncId.Name
+                : command.GetValue(_group) is not null || RunCommand.Env("SYNC_GROUP") is not null ? _group.Name
+                : command.GetValue(_port) is not null || RunCommand.Env("SYNC_PORT") is not null ? _port.Name
                 : null;
         }
         catch (InvalidOperationException)

@@ -84,6 +84,20 @@ public class SyncDaemonOptionsTests
     }
 
     [Fact]
+    public void AnInterfaceVariableWithoutTheDaemonIsAnError()
+    {
+        Environment.SetEnvironmentVariable("GORBLINK_SYNC_INTERFACE", "eth1");
+        try
+        {
+            Assert.Equal(["--sync-interface needs --sync-daemon master|backup|both"], Parse().Errors);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("GORBLINK_SYNC_INTERFACE", null);
+        }
+    }
+
+    [Fact]
     public void ABadEnvironmentVariableIsAnErrorNamingIt()
     {
         Environment.SetEnvironmentVariable("GORBLINK_SYNC_DAEMON", "slave");
