@@ -280,8 +280,62 @@ public sealed class FakeIpvsClient : IIpvsClient
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<SyncDaemon>> GetSyncDaemonsAsync(CancellationToken cancellationToken = default) => Task.FromResult<IReadOnlyList<SyncDaemon>>([]);
-    public Task StartSyncDaemonAsync(SyncDaemon daemon, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-    public Task StopSyncDaemonAsync(SyncDaemonState state, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    // ---- Connection-sync daemons, as the kernel keeps them: at most one per role; NEW_DAEMON of a running role is
+    // EEXIST, DEL_DAEMON of a stopped one ESRCH; the dump fills in the kernel's defaults (group 224.0.0.81, port 8848).
+    private readonly Dictionary<SyncDaemonState, SyncDaemon> _daemons = [];
+    private readonly List<string> _daemonCalls = [];
+
+    /// <summary>Returns an errno for a daemon start the kernel should refuse (ENODEV for a missing interface), or 0.</summary>
+    public Func<SyncDaemon, int>? RefuseDaemon { get; set; }
+
+    /// <summary>"start master eth0", "stop backup", ... in order.</summary>
+    public IReadOnlyList<string> DaemonCalls { get { lock (_gate) return [.. _daemonCalls]; } }
+
+    /// <summary>A daemon someone else started (ipvsadm --start-daemon).</summary>
+    public void RunDaemon(SyncDaemon daemon)
+    {
+        lock (_gate) _daemons[daemon.State] = WithKernelDefaults(daemon);
+    }
+
+    public Task<IReadOnlyList<SyncDaemon>> GetSyncDaemonsAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate) return Task.FromResult<IReadOnlyList<SyncDaemon>>([.. _daemons.Values.OrderBy(d => d.State)]);
+    }
+
+    public Task StartSyncDaemonAsync(SyncDaemon daemon, CancellationToken cancellationToken = default)
+    {
+        var role = daemon.State.ToString().ToLowerInvariant();
+        lock (_gate)
+        {
+            _daemonCalls.Add($"start {role} {daemon.Interface}");
+            var errno = _daemons.ContainsKey(daemon.State) ? EEXIST : RefuseDaemon?.Invoke(daemon) ?? 0;
+            if (errno != 0)
+                throw new IpvsException(IpvsOperationKind.StartDaemon, $"{role} sync daemon on {daemon.Interface}", new Errno(errno),
+                    $"start {role} sync daemon on {daemon.Interface}: errno {errno}");
+            _daemons[daemon.State] = WithKernelDefaults(daemon);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task StopSyncDaemonAsync(SyncDaemonState state, CancellationToken cancellationToken = default)
+    {
+        var role = state.ToString().ToLowerInvariant();
+        lock (_gate)
+        {
+            _daemonCalls.Add($"stop {role}");
+            if (!_daemons.Remove(state))
+                throw new IpvsException(IpvsOperationKind.StopDaemon, $"{role} sync daemon", Errno.ESRCH, $"{role} sync daemon: not running");
+        }
+        return Task.CompletedTask;
+    }
+
+    private static SyncDaemon WithKernelDefaults(SyncDaemon daemon) => daemon with
+    {
+        MulticastGroup = daemon.MulticastGroup ?? System.Net.IPAddress.Parse("224.0.0.81"),
+        MulticastPort = daemon.MulticastPort ?? 8848,
+        MulticastTtl = daemon.MulticastTtl ?? 1,
+        MaxLength = daemon.MaxLength ?? 1472,
+    };
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -31,6 +31,8 @@ public sealed record AgentStatus
     public IReadOnlyList<string> ContainerErrors { get; init; } = [];
     /// <summary>The kernel's IPVS timeouts, read live by <c>gorblink status</c> (host-wide; null when the kernel is not readable).</summary>
     public IpvsTimeoutsStatus? IpvsTimeouts { get; init; }
+    /// <summary>The kernel's connection-sync daemons; `gorblink status` fills it in from the kernel, the agent never writes it.</summary>
+    public IReadOnlyList<SyncDaemonStatusEntry>? SyncDaemons { get; init; }
 }
 
 /// <summary>The kernel's IPVS idle timeouts in seconds (IPVS_CMD_GET_CONFIG): global to the network namespace.</summary>

@@ -19,6 +19,7 @@ internal sealed class RunCommand
     };
     private readonly Option<string?> _remoteToken = OptionalText("--remote-token", "Bearer token sent to the remote daemons");
     private readonly Option<bool> _local = Flag("--local", "With --remote, also program the local kernel");
+    private readonly SyncDaemonOptions _syncDaemon = new();
     private readonly Option<bool> _verbose = Flag("--verbose", "Debug logging", "-v");
     private readonly Option<string?> _dockerHost = OptionalText("--docker-host", "Docker endpoint (default: DOCKER_HOST, else unix:///var/run/docker.sock)");
     private readonly Option<string> _labelPrefix = Text("--label-prefix", "gorb", "Prefix of the labels GorbLink reads (gorb.enable, gorb.ports, ...)");
@@ -48,6 +49,7 @@ internal sealed class RunCommand
         Remotes = parse.GetValue(_remote) ?? [],
         RemoteToken = parse.GetValue(_remoteToken),
         Local = parse.GetValue(_local),
+        SyncDaemon = _syncDaemon.Bind(parse),
         Verbose = parse.GetValue(_verbose),
         DockerHost = parse.GetValue(_dockerHost),
         LabelPrefix = parse.GetValue(_labelPrefix)!,
@@ -67,6 +69,7 @@ internal sealed class RunCommand
     public void AddTo(Command command)
     {
         foreach (var option in Options) command.Options.Add(option);
+        _syncDaemon.AddTo(command);
     }
 
     /// <summary>GORBLINK_&lt;NAME&gt;: the option's long name, upper case, dashes as underscores.</summary>

@@ -13,6 +13,8 @@ public sealed record RunOptions
     public IReadOnlyList<string> Remotes { get; init; } = [];
     public string? RemoteToken { get; init; }
     public bool Local { get; init; }
+    /// <summary>--sync-daemon and its options; null without it.</summary>
+    public SyncDaemonSettings? SyncDaemon { get; init; }
     public bool Verbose { get; init; }
     public string? DockerHost { get; init; }
     public string LabelPrefix { get; init; } = "gorb";

@@ -9,6 +9,7 @@ internal sealed record ServeSettings
     public string Listen { get; init; } = ":4672";
     public string Interface { get; init; } = "eth0";
     public bool Flush { get; init; }
+    public SyncDaemonSettings? SyncDaemon { get; init; }
     public string? VipInterface { get; init; }
     public string StateDirectory { get; init; } = "/var/lib/gorblink";
     public string? Token { get; init; }
@@ -79,11 +80,14 @@ internal static class ServeCommand
             listen, @interface, flush, vipInterface, stateDir, token, checks, resync, verbose, logFormat,
             ipvsTimeouts,
         };
+        var syncDaemon = new SyncDaemonOptions();
+        syncDaemon.AddTo(command);
         command.SetAction((parse, ct) => ServeHost.RunAsync(new ServeSettings
         {
             Listen = parse.GetValue(listen)!,
             Interface = parse.GetValue(@interface)!,
             Flush = parse.GetValue(flush),
+            SyncDaemon = syncDaemon.Bind(parse),
             VipInterface = parse.GetValue(vipInterface),
             StateDirectory = parse.GetValue(stateDir)!,
             Token = parse.GetValue(token),

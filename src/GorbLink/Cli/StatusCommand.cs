@@ -29,6 +29,7 @@ internal static class StatusCommand
             var path = Path.Combine(parse.GetValue(stateDir)!, "status.json");
             // Remote mode (run -r) writes remote-status.json; without --local it writes no status.json.
             var remote = RemoteStatusFile.TryRead(Path.Combine(parse.GetValue(stateDir)!, RemoteStatusFile.FileName));
+            var syncDaemons = await SyncDaemonStatusView.ReadAsync(parse.GetValue(stateDir)!, ct);
             AgentStatus status;
             try
             {
@@ -37,11 +38,18 @@ internal static class StatusCommand
             catch (StatusFileException e)
             {
                 if (remote is not null && !File.Exists(path)) return PrintRemote(remote, parse.GetValue(json));
+                if (syncDaemons.Count > 0 && !File.Exists(path))
+                {
+                    // serve writes no status.json; its sync daemons are still worth showing.
+                    Console.Out.Write(parse.GetValue(json) ? SyncDaemonStatusView.Json(syncDaemons) : SyncDaemonStatusView.Render(syncDaemons));
+                    return ExitCodes.Success;
+                }
                 Console.Error.WriteLine($"error: {e.Message}");
                 return ExitCodes.Failure;
             }
             var live = await TryReadKernelAsync(ct);
             if (live is not null) status = Overlay(status, live) with { IpvsTimeouts = await TryReadTimeoutsAsync(ct) };
+            if (syncDaemons.Count > 0) status = status with { SyncDaemons = syncDaemons };
             if (parse.GetValue(json))
             {
                 var local = Encoding.UTF8.GetString(StatusFile.Serialize(status));
@@ -51,6 +59,7 @@ internal static class StatusCommand
                 return ExitCodes.Success;
             }
             Console.Out.Write(Render(status, live is not null));
+            Console.Out.Write(SyncDaemonStatusView.Render(syncDaemons));
             if (remote is not null) Console.Out.Write(RenderRemote(remote));
             return ExitCodes.Success;
         }));

@@ -1,5 +1,6 @@
 using GorbLink.Cli;
 using GorbLink.Core.Labels;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NLog.Extensions.Logging;
@@ -30,6 +31,16 @@ internal static partial class AgentHost
             return failure.Value.ExitCode;
         }
         await using var _ = agent.Ipvs;
+        var (syncDaemons, syncFailure) = agent.Ipvs is { } kernel
+            ? await SyncDaemonsStep.StartAsync(options.SyncDaemon, kernel, options.StateDirectory, options.DryRun, loggerFactory, cancellationToken).ConfigureAwait(false)
+            : (null, null);
+        if (syncFailure is { } sync)
+        {
+            if (remote) RemoteAgentHost.LogStartFailed(log, sync.Reason);
+            else LogStartFailed(log, sync.Reason);
+            return sync.ExitCode;
+        }
+        await using var stopSyncDaemons = SyncDaemonsStep.StopOnExit(syncDaemons);
 
         var labelOptions = LabelOptions.ForInterface(agent.Addresses, options.LabelPrefix, options.ExposeByDefault);
         var dryRun = options.DryRun ? " (dry run: nothing will be changed)" : "";
@@ -47,6 +58,7 @@ internal static partial class AgentHost
 
         var builder = StartupChecks.AgentHostBuilder(logging);
         builder.Services.AddGorbLinkAgent(agent, labelOptions, options, loggerFactory, startedAt);
+        if (syncDaemons is not null) builder.Services.AddSingleton(syncDaemons); // for /metrics
 
         using var host = builder.Build();
         Environment.ExitCode = ExitCodes.Success;

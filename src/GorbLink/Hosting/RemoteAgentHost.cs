@@ -20,6 +20,7 @@ internal static partial class RemoteAgentHost
         : options.VipInterface is not null ? "--vip-interface"
         : options.SetSysctls ? "--set-sysctls"
         : options.IpvsTimeouts is not null ? Cli.IpvsTimeoutOptions.Name
+        : options.SyncDaemon is not null ? "--sync-daemon"
         : null;
 
     [LoggerMessage(EventId = 1030, EventName = "RemoteStartFailed", Level = LogLevel.Critical, Message = "cannot start: {Reason}")]

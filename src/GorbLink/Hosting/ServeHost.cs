@@ -53,6 +53,13 @@ internal static partial class ServeHost
             LogStartFailed(log, timeoutsFailure.Reason);
             return timeoutsFailure.ExitCode;
         }
+        var (syncDaemons, syncFailure) = await SyncDaemonsStep.StartAsync(settings.SyncDaemon, ipvs, settings.StateDirectory, dryRun: false, loggerFactory, cancellationToken).ConfigureAwait(false);
+        if (syncFailure is { } sync)
+        {
+            LogStartFailed(log, sync.Reason);
+            return sync.ExitCode;
+        }
+        await using var stopSyncDaemons = SyncDaemonsStep.StopOnExit(syncDaemons);
 
         InterfaceAddressClient? addressClient = null;
         Func<IReadOnlySet<IPAddress>, CancellationToken, Task>? vipSync = null;

@@ -27,7 +27,8 @@ internal sealed class PassDurations : IReconcilePassObserver
 /// /metrics: the agent's counters and, per virtual service and destination GorbLink manages, the kernel's IPVS counters
 /// (STATS64), connection counts and weights, read from the kernel at each scrape.
 /// </summary>
-internal sealed partial class AgentMetrics(IAgentProbe probe, PassDurations durations, ILogger<AgentMetrics> logger)
+internal sealed partial class AgentMetrics(IAgentProbe probe, PassDurations durations, ILogger<AgentMetrics> logger,
+    Core.SyncDaemons.SyncDaemonKeeper? syncDaemons = null)
 {
     private long _kernelReadErrors;
     private string? _lastKernelError;
@@ -49,7 +50,9 @@ internal sealed partial class AgentMetrics(IAgentProbe probe, PassDurations dura
             if (_lastKernelError != e.Message) LogKernelUnreadable(logger, e.Message);
             _lastKernelError = e.Message;
         }
-        return Render(tables);
+        var text = Render(tables);
+        if (syncDaemons is not null) await SyncDaemonMetrics.WriteAsync(text, syncDaemons, cancellationToken).ConfigureAwait(false);
+        return text;
     }
 
     /// <summary>The exposition; per-service metrics only when <paramref name="tables"/> could be read.</summary>

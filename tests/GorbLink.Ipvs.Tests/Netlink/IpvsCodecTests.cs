@@ -356,6 +356,45 @@ public class IpvsCodecTests
     }
 
     [Fact]
+    public void NewDaemonWithGroupAndPort()
+    {
+        var daemon = new SyncDaemon
+        {
+            State = SyncDaemonState.Master, Interface = "eth1", SyncId = 9, MulticastGroup = IPAddress.Parse("239.1.2.3"), MulticastPort = 8849,
+        };
+        byte[] expected =
+        [
+            68, 0, 0, 0, 0x23, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, // nlmsghdr: len 16 + 4 + 48, REQUEST
+            9, 1, 0, 0,                                           // IPVS_CMD_NEW_DAEMON (9), version 1
+            48, 0, 3, 0,                                          // CMD_ATTR_DAEMON: 4 + 8 + 12 + 8 + 8 + 8
+            8, 0, 1, 0, 1, 0, 0, 0,                               // DAEMON_ATTR_STATE = IP_VS_STATE_MASTER (1)
+            9, 0, 2, 0, (byte)'e', (byte)'t', (byte)'h', (byte)'1', 0, 0, 0, 0, // DAEMON_ATTR_MCAST_IFN "eth1\0", padded
+            8, 0, 3, 0, 9, 0, 0, 0,                               // DAEMON_ATTR_SYNC_ID = 9 (u32)
+            8, 0, 5, 0, 239, 1, 2, 3,                             // DAEMON_ATTR_MCAST_GROUP 239.1.2.3 (in_addr, network order)
+            6, 0, 7, 0, 0x91, 0x22, 0, 0,                         // DAEMON_ATTR_MCAST_PORT 8849: u16 in host order (the kernel htons it)
+        ];
+        Assert.Equal(expected, IpvsCodec.NewDaemon(Family, daemon));
+    }
+
+    [Fact]
+    public void NewDaemonWithAnIpv6GroupUsesGroup6()
+    {
+        var daemon = new SyncDaemon { State = SyncDaemonState.Backup, Interface = "sync0", SyncId = 255, MulticastGroup = IPAddress.Parse("ff02::1:2"), MulticastPort = 9000 };
+        byte[] expected =
+        [
+            80, 0, 0, 0, 0x23, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, // nlmsghdr: len 16 + 4 + 60, REQUEST
+            9, 1, 0, 0,                                           // IPVS_CMD_NEW_DAEMON (9), version 1
+            60, 0, 3, 0,                                          // CMD_ATTR_DAEMON: 4 + 8 + 12 + 8 + 20 + 8
+            8, 0, 1, 0, 2, 0, 0, 0,                               // DAEMON_ATTR_STATE = IP_VS_STATE_BACKUP (2)
+            10, 0, 2, 0, (byte)'s', (byte)'y', (byte)'n', (byte)'c', (byte)'0', 0, 0, 0, // DAEMON_ATTR_MCAST_IFN "sync0\0", padded
+            8, 0, 3, 0, 255, 0, 0, 0,                             // DAEMON_ATTR_SYNC_ID = 255
+            20, 0, 6, 0, 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2, // DAEMON_ATTR_MCAST_GROUP6 ff02::1:2 (in6_addr)
+            6, 0, 7, 0, 0x28, 0x23, 0, 0,                         // DAEMON_ATTR_MCAST_PORT 9000 (0x2328)
+        ];
+        Assert.Equal(expected, IpvsCodec.NewDaemon(Family, daemon));
+    }
+
+    [Fact]
     public void DelDaemonCarriesOnlyTheState()
     {
         byte[] expected =

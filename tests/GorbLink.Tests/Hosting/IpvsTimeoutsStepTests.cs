@@ -1,4 +1,3 @@
-using GorbLink.Core.Tests;
 using GorbLink.Hosting;
 using GorbLink.Ipvs;
 using GorbLink.Tests.Metrics;
