@@ -5,7 +5,7 @@ namespace GorbLink.Image.Tests;
 
 /// <summary>
 /// The files in deploy/ as their tools read them: docker-compose resolves the compose file (anchors, profiles, volumes),
-/// systemd-analyze verifies the unit, and both say what the README promises (host network, NET_ADMIN only, a read-only
+/// systemd-analyze verifies the unit, keepalived -t checks the HA pair's configuration, and both say what the README promises (host network, NET_ADMIN only, a read-only
 /// docker.sock, a state volume or directory, a restart policy).
 /// </summary>
 public sealed class DeployFilesTests
@@ -24,7 +24,7 @@ public sealed class DeployFilesTests
     }
 
     private static string Tool(string name) =>
-        new[] { "/usr/bin", "/usr/local/bin", "/bin" }.Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists)
+        new[] { "/usr/bin", "/usr/local/bin", "/bin", "/usr/sbin", "/sbin" }.Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists)
         ?? throw new InvalidOperationException($"{name} is not installed: tests/setup installs it");
 
     [Fact]
@@ -84,6 +84,51 @@ public sealed class DeployFilesTests
         {
             var flag = "--" + variable["GORBLINK_".Length..].ToLowerInvariant().Replace('_', '-');
             Assert.True(help.Contains(flag, StringComparison.Ordinal), $"deploy/gorblink.env: {variable} is no flag of gorblink run ({flag})");
+        }
+    }
+
+    [Theory]
+    [InlineData("director-a", "150")]
+    [InlineData("director-b", "100")]
+    public void TheKeepalivedConfigurationPassesKeepalivedsOwnTestForEachDirector(string configId, string priority)
+    {
+        // keepalived -t refuses a configuration naming interfaces that do not exist, so the test runs in a network
+        // namespace of its own (unshare -n) holding the two the file names: eth0 (outside) and eth1 (inside).
+        var file = Path.Combine(Repo(), "deploy/ha/keepalived.conf");
+        var script = "ip link add eth0 type veth peer name eth1 && exec \"$0\" -t -i \"$1\" -f \"$2\"";
+        var (code, output) = Run(Tool("unshare"), "-n", "sh", "-c", script, Tool("keepalived"), configId, file);
+        Assert.True(code == 0, $"keepalived -t -i {configId} -f deploy/ha/keepalived.conf: exit {code}\n{output}");
+
+        // What deploy/ha/README.md promises of it: both start as BACKUP with nopreempt, the VIP and the real servers'
+        // gateway move in one instance, and keepalived leaves IPVS alone (the agents and the sync daemons own it).
+        var config = File.ReadAllText(file);
+        var lines = config.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+        Assert.Contains("state BACKUP", lines);
+        Assert.Contains("nopreempt", lines);
+        Assert.Contains($"@{configId} priority {priority}", lines);
+        Assert.Contains("10.71.0.100/32 dev eth0", lines);
+        Assert.Contains("10.72.0.1/32 dev eth1", lines);
+        Assert.Single(lines, l => l.StartsWith("vrrp_instance ", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.StartsWith("virtual_server", StringComparison.Ordinal) || l.StartsWith("lvs_sync_daemon", StringComparison.Ordinal) || l == "vrrp_strict");
+    }
+
+    [Fact]
+    public void TheKeepalivedTestRejectsABrokenConfiguration()
+    {
+        // The test above must be able to fail: the same call on a file with an unknown keyword and an open brace.
+        var directory = Directory.CreateTempSubdirectory("gorblink-keepalived").FullName;
+        try
+        {
+            var broken = Path.Combine(directory, "keepalived.conf");
+            File.WriteAllText(broken, File.ReadAllText(Path.Combine(Repo(), "deploy/ha/keepalived.conf")) + "\nvrrp_instanse broken {\n");
+            var script = "ip link add eth0 type veth peer name eth1 && exec \"$0\" -t -i director-a -f \"$1\"";
+            var (code, output) = Run(Tool("unshare"), "-n", "sh", "-c", script, Tool("keepalived"), broken);
+            Assert.True(code != 0, $"keepalived -t accepted a broken file:\n{output}");
+            Assert.Contains("vrrp_instanse", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
         }
     }
 
