@@ -3,6 +3,7 @@ using GorbLink.Core.Desired;
 using GorbLink.Core.Reconcile;
 using GorbLink.Ipvs;
 using Microsoft.Extensions.Logging;
+using GorbLink.Core.Metrics;
 
 namespace GorbLink.Metrics;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using GorbLink.Core.Status;
 using GorbLink.Core.SyncDaemons;
+using GorbLink.Core.Metrics;
 
 namespace GorbLink.Metrics;
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using GorbLink.Core.Reconcile;
 using GorbLink.Metrics;
 using Microsoft.Extensions.Logging.Abstractions;
+using GorbLink.Core.Metrics;
 
 namespace GorbLink.Tests.Metrics;
 

@@ -1,4 +1,5 @@
 using GorbLink.Metrics;
+using GorbLink.Core.Metrics;
 
 namespace GorbLink.Tests.Metrics;
 

@@ -1,14 +1,14 @@
 using System.Globalization;
 using System.Text;
 
-namespace GorbLink.Metrics;
+namespace GorbLink.Core.Metrics;
 
 /// <summary>
-/// Writes the Prometheus text exposition format 0.0.4: one HELP and TYPE line per metric family, then its samples.
+/// The one writer of the Prometheus text exposition format 0.0.4 (the agent's /metrics and serve's GORB gauges): one HELP and TYPE line per metric family, then its samples.
 /// Label values escape backslash, double quote and newline; HELP text escapes backslash and newline; numbers are
 /// invariant, with +Inf, -Inf and NaN spelled as Prometheus expects.
 /// </summary>
-internal sealed class PrometheusText
+public sealed class PrometheusText
 {
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -84,27 +84,15 @@ internal sealed class PrometheusText
 
     public override string ToString() => _text.ToString();
 
-    /// <summary>
-    /// Writes the text as UTF-8, chunk by chunk: with a thousand destinations it is a few megabytes, and neither one
-    /// string nor one byte array of it is ever made (they would land on the large object heap at every scrape).
-    /// </summary>
-    public async Task WriteToAsync(System.IO.Pipelines.PipeWriter writer, CancellationToken cancellationToken)
-    {
-        foreach (var chunk in _text.GetChunks())
-        {
-            var span = writer.GetSpan(Encoding.UTF8.GetMaxByteCount(chunk.Length));
-            writer.Advance(Encoding.UTF8.GetBytes(chunk.Span, span));
-            if (writer.UnflushedBytes >= 64 * 1024) await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-        }
-        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-    }
+    /// <summary>The text in the builder's own chunks, so that a large exposition is written out without one big string.</summary>
+    public StringBuilder.ChunkEnumerator GetChunks() => _text.GetChunks();
 }
 
 /// <summary>A histogram's state at one moment: per-bucket (not cumulative) counts for each upper bound, then the overflow.</summary>
-internal sealed record HistogramSnapshot(IReadOnlyList<double> Bounds, IReadOnlyList<long> Counts, long Count, double Sum);
+public sealed record HistogramSnapshot(IReadOnlyList<double> Bounds, IReadOnlyList<long> Counts, long Count, double Sum);
 
 /// <summary>A fixed-bucket histogram; thread-safe.</summary>
-internal sealed class Histogram(params double[] bounds)
+public sealed class Histogram(params double[] bounds)
 {
     private readonly double[] _bounds = [.. bounds.Order()];
     private readonly long[] _counts = new long[bounds.Length + 1];
