@@ -6,6 +6,9 @@ using static GorbLink.Ipvs.Netlink.IpvsWire;
 
 namespace GorbLink.Ipvs.Netlink;
 
+// Over 400 lines on purpose: every IPVS attribute is written and read here, the pack and unpack of one nest a screen
+// apart, so that the codec is reviewed against ip_vs.h in one place (the golden-byte tests mirror it).
+
 /// <summary>
 /// Builds IPVS requests and parses replies. Requests leave sequence and ACK to <see cref="NetlinkConnection"/>.
 /// Addresses are always sent as 16 bytes (union nf_inet_addr), as ipvsadm does; ports in network order.
