@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using GorbLink.Core.Desired;
 using GorbLink.Ipvs;
 
 namespace GorbLink.Core.Labels;
@@ -110,32 +111,8 @@ internal static class LabelValues
         return "unknown backend mode (known: published, container)";
     }
 
-    /// <summary>Strict address syntax: IPv4 only as four dotted decimals (IPAddress.Parse takes "10" as 0.0.0.10); no IPv6 zone.</summary>
-    public static bool TryParseAddress(string text, out IPAddress address)
-    {
-        address = IPAddress.None;
-        if (text.Length == 0) return false;
-        if (text.Contains(':', StringComparison.Ordinal))
-        {
-            if (text.Contains('%', StringComparison.Ordinal) || text.Contains('[', StringComparison.Ordinal)) return false;
-            if (!IPAddress.TryParse(text, out var v6) || v6.AddressFamily != AddressFamily.InterNetworkV6) return false;
-            address = v6.IsIPv4MappedToIPv6 ? v6.MapToIPv4() : v6;
-            return true;
-        }
-        var parts = 0;
-        foreach (var range in text.AsSpan().Split('.'))
-        {
-            var part = text.AsSpan()[range];
-            parts++;
-            if (part.IsEmpty || part.Length > 3 || (part.Length > 1 && part[0] == '0')) return false;
-            if (!TryParseDigits(part, out var octet) || octet > 255) return false;
-        }
-        if (parts != 4 || !IPAddress.TryParse(text, out var v4)) return false;
-        address = v4;
-        return true;
-    }
+    /// <summary>The one strict address syntax (<see cref="EndpointRules.TryParseAddress"/>), as the state files and serve read it.</summary>
+    public static bool TryParseAddress(string text, out IPAddress address) => EndpointRules.TryParseAddress(text, out address);
 
-    private static bool IsMulticast(IPAddress address) => address.AddressFamily == AddressFamily.InterNetworkV6
-        ? address.IsIPv6Multicast
-        : (address.GetAddressBytes()[0] & 0xF0) == 0xE0;
+    private static bool IsMulticast(IPAddress address) => EndpointRules.IsMulticast(address);
 }
