@@ -10,7 +10,7 @@ namespace GorbLink.Docker.Tests;
 public sealed class ContainerMapperTests
 {
     [Fact]
-    public void Running_container_with_published_exposed_and_udp_ports()
+    public void RunningContainerWithPublishedExposedAndUdpPorts()
     {
         var r = ContainerMapper.Map(RecordedJson.Inspect("api1.45-running.json"));
         Assert.Equal("85e691f9c24bfe0bd258b33ed9e18b9d6879136e7a1dc3af5c98ec86435643b5", r.Id);
@@ -36,7 +36,7 @@ public sealed class ContainerMapperTests
     }
 
     [Fact]
-    public void Api_1_54_shape_without_legacy_fields_empty_host_ip_and_ipv6()
+    public void Api154ShapeWithoutLegacyFieldsEmptyHostIpAndIpv6()
     {
         var inspect = RecordedJson.Inspect("api1.54-synthetic-ipv6.json");
         var r = ContainerMapper.Map(inspect);
@@ -49,7 +49,7 @@ public sealed class ContainerMapperTests
     }
 
     [Fact]
-    public void Two_networks_sorted_by_name_and_user_network_mode()
+    public void TwoNetworksSortedByNameAndUserNetworkMode()
     {
         var r = ContainerMapper.Map(RecordedJson.Inspect("api1.45-multinet.json"));
         Assert.Equal(["bridge", "rec-net"], r.Networks.Select(n => n.Name));
@@ -59,7 +59,7 @@ public sealed class ContainerMapperTests
     }
 
     [Fact]
-    public void Host_network_has_no_addresses_and_no_ports()
+    public void HostNetworkHasNoAddressesAndNoPorts()
     {
         var r = ContainerMapper.Map(RecordedJson.Inspect("api1.45-host.json"));
         Assert.Equal("host", r.NetworkMode);
@@ -75,7 +75,7 @@ public sealed class ContainerMapperTests
     [InlineData("api1.45-restarting.json", ContainerLifecycle.Restarting, ContainerHealth.None)]
     [InlineData("api1.45-health.json", ContainerLifecycle.Running, ContainerHealth.Healthy)]
     [InlineData("api1.45-unhealthy.json", ContainerLifecycle.Running, ContainerHealth.Unhealthy)]
-    public void Lifecycle_and_health_from_state(string file, ContainerLifecycle lifecycle, ContainerHealth health)
+    public void LifecycleAndHealthFromState(string file, ContainerLifecycle lifecycle, ContainerHealth health)
     {
         var r = ContainerMapper.Map(RecordedJson.Inspect(file));
         Assert.Equal(lifecycle, r.Lifecycle);
@@ -89,7 +89,7 @@ public sealed class ContainerMapperTests
     [InlineData(false, false, false, true, "", ContainerLifecycle.Dead)]
     [InlineData(false, false, false, false, "2026-01-01T00:00:00Z", ContainerLifecycle.Exited)]
     [InlineData(false, false, false, false, "0001-01-01T00:00:00Z", ContainerLifecycle.Created)]
-    public void Lifecycle_from_booleans_when_status_is_missing(bool running, bool paused, bool restarting, bool dead, string startedAt,
+    public void LifecycleFromBooleansWhenStatusIsMissing(bool running, bool paused, bool restarting, bool dead, string startedAt,
         ContainerLifecycle expected)
     {
         var state = new InspectState { Running = running, Paused = paused, Restarting = restarting, Dead = dead, StartedAt = startedAt };
@@ -97,13 +97,13 @@ public sealed class ContainerMapperTests
     }
 
     [Fact]
-    public void Removing_is_dead()
+    public void RemovingIsDead()
     {
         Assert.Equal(ContainerLifecycle.Dead, ContainerMapper.MapLifecycle(new InspectState { Status = "removing", Running = true }));
     }
 
     [Fact]
-    public void Unchanged_inspect_gives_an_equal_record()
+    public void UnchangedInspectGivesAnEqualRecord()
     {
         var a = ContainerMapper.Map(RecordedJson.Inspect("api1.45-running.json"));
         var b = ContainerMapper.Map(RecordedJson.Inspect("api1.45-running.json"));
@@ -122,7 +122,7 @@ public sealed class ContainerMapperTests
     }
 
     [Fact]
-    public void Published_port_edge_cases()
+    public void PublishedPortEdgeCases()
     {
         var ports = new Dictionary<string, List<InspectPortBinding>?>
         {
@@ -142,7 +142,7 @@ public sealed class ContainerMapperTests
     }
 
     [Fact]
-    public void Missing_sections_do_not_throw()
+    public void MissingSectionsDoNotThrow()
     {
         var r = ContainerMapper.Map(new ContainerInspect { Id = "abc", Name = "/x" });
         Assert.Equal("x", r.Name);
@@ -179,7 +179,7 @@ public sealed class ContainerMapperTests
     [InlineData("unpause", null, ContainerLifecycle.Running, ContainerLifecycle.Running)]
     [InlineData("start", null, ContainerLifecycle.Running, ContainerLifecycle.Running)]
     [InlineData("health_status: healthy", null, ContainerLifecycle.Running, ContainerLifecycle.Running)]
-    public void Event_overrides_the_inspected_lifecycle_of_the_same_run(string action, string? signal, ContainerLifecycle inspected,
+    public void EventOverridesTheInspectedLifecycleOfTheSameRun(string action, string? signal, ContainerLifecycle inspected,
         ContainerLifecycle expected)
     {
         var evt = Event(action, StartedNanos + 5_000_000_000, signal);
@@ -187,7 +187,7 @@ public sealed class ContainerMapperTests
     }
 
     [Fact]
-    public void An_event_older_than_the_inspected_run_is_stale()
+    public void AnEventOlderThanTheInspectedRunIsStale()
     {
         // die, then a restart-policy start: inspect already shows the new run, so the old die must not mark it Exited.
         var die = Event("die", StartedNanos - 100_000_000);
@@ -197,7 +197,7 @@ public sealed class ContainerMapperTests
     }
 
     [Fact]
-    public void The_containers_own_stop_signal_is_a_stop()
+    public void TheContainersOwnStopSignalIsAStop()
     {
         var winch = Event("kill", StartedNanos + 1, "28");
         Assert.False(ContainerMapper.IsStopIntent(winch, null));
@@ -206,7 +206,7 @@ public sealed class ContainerMapperTests
     }
 
     [Fact]
-    public void Map_with_a_recorded_kill_event()
+    public void MapWithARecordedKillEvent()
     {
         var evt = RecordedJson.Event("""
             {"Type":"container","Action":"kill","Actor":{"ID":"85e691f9c24bfe0bd258b33ed9e18b9d6879136e7a1dc3af5c98ec86435643b5",
@@ -229,7 +229,7 @@ public sealed class ContainerMapperTests
     [InlineData("network", "disconnect", "netid", "ctr")]
     [InlineData("network", "create", "netid", null)]
     [InlineData("image", "pull", "img", null)]
-    public void Which_events_are_relevant(string type, string action, string actorId, string? expected)
+    public void WhichEventsAreRelevant(string type, string action, string actorId, string? expected)
     {
         var evt = new DockerEvent
         {
@@ -245,7 +245,7 @@ public sealed class ContainerMapperTests
     /// this quadratic (1.2 s for 10000 ports, ×3.9 per doubling). The bound is generous for a slow CI machine.
     /// </summary>
     [Fact]
-    public void Mapping_every_port_of_a_full_range_is_linear()
+    public void MappingEveryPortOfAFullRangeIsLinear()
     {
         var exposed = new Dictionary<string, EmptyObject>();
         var ports = new Dictionary<string, List<InspectPortBinding>?>();

@@ -30,7 +30,7 @@ public sealed class ContainerScenarioTests(DockerEnvironment env)
     ];
 
     [Fact]
-    public async Task Start_is_seen_with_published_ports_networks_and_labels_and_becomes_a_destination()
+    public async Task StartIsSeenWithPublishedPortsNetworksAndLabelsAndBecomesADestination()
     {
         env.RequireDocker();
         var web = new ScenarioService(env, "start");
@@ -61,7 +61,7 @@ public sealed class ContainerScenarioTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task Docker_stop_drains_as_Stopping_then_Exited()
+    public async Task DockerStopDrainsAsStoppingThenExited()
     {
         env.RequireDocker();
         var web = new ScenarioService(env, "stop");
@@ -85,7 +85,7 @@ public sealed class ContainerScenarioTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task Exiting_on_its_own_is_seen_as_Exited_and_the_destination_goes_at_once()
+    public async Task ExitingOnItsOwnIsSeenAsExitedAndTheDestinationGoesAtOnce()
     {
         env.RequireDocker();
         var web = new ScenarioService(env, "selfexit");
@@ -106,7 +106,7 @@ public sealed class ContainerScenarioTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task Kill_is_seen_as_Exited_and_only_that_destination_goes()
+    public async Task KillIsSeenAsExitedAndOnlyThatDestinationGoes()
     {
         env.RequireDocker();
         var web = new ScenarioService(env, "kill");
@@ -127,7 +127,7 @@ public sealed class ContainerScenarioTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task Pause_drains_to_weight_0_and_unpause_restores_the_labelled_weight()
+    public async Task PauseDrainsToWeight0AndUnpauseRestoresTheLabelledWeight()
     {
         env.RequireDocker();
         var web = new ScenarioService(env, "pause");
@@ -149,7 +149,7 @@ public sealed class ContainerScenarioTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task Restart_policy_restart_is_seen_running_again_and_the_destination_follows_its_new_port()
+    public async Task RestartPolicyRestartIsSeenRunningAgainAndTheDestinationFollowsItsNewPort()
     {
         env.RequireDocker();
         var web = new ScenarioService(env, "restartpolicy");
@@ -179,7 +179,7 @@ public sealed class ContainerScenarioTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task Health_flips_with_the_healthcheck_and_so_does_the_weight()
+    public async Task HealthFlipsWithTheHealthcheckAndSoDoesTheWeight()
     {
         env.RequireDocker();
         var web = new ScenarioService(env, "health");
@@ -211,7 +211,7 @@ public sealed class ContainerScenarioTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task Network_connect_and_disconnect_update_networks_and_the_container_backend()
+    public async Task NetworkConnectAndDisconnectUpdateNetworksAndTheContainerBackend()
     {
         env.RequireDocker();
         await using var watcher = await WatcherHarness.StartAsync(env);
@@ -253,7 +253,7 @@ public sealed class ContainerScenarioTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task Rename_updates_the_name()
+    public async Task RenameUpdatesTheName()
     {
         env.RequireDocker();
         await using var watcher = await WatcherHarness.StartAsync(env);
@@ -268,7 +268,7 @@ public sealed class ContainerScenarioTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task Destroy_removes_the_container()
+    public async Task DestroyRemovesTheContainer()
     {
         env.RequireDocker();
         await using var watcher = await WatcherHarness.StartAsync(env);

@@ -16,7 +16,7 @@ public sealed class DesiredStateScenarioTests(DockerEnvironment env)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Started_labelled_containers_become_destinations_of_one_service_and_a_stop_drains_then_removes_them()
+    public async Task StartedLabelledContainersBecomeDestinationsOfOneServiceAndAStopDrainsThenRemovesThem()
     {
         env.RequireDocker();
         var web = new ScenarioService(env, "desired");
@@ -37,7 +37,7 @@ public sealed class DesiredStateScenarioTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task Unhealthy_container_drains_and_healthy_again_is_a_backend_again()
+    public async Task UnhealthyContainerDrainsAndHealthyAgainIsABackendAgain()
     {
         env.RequireDocker();
         var web = new ScenarioService(env, "health");
@@ -62,7 +62,7 @@ public sealed class DesiredStateScenarioTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task A_bad_label_fails_only_that_container_with_one_line_naming_label_and_value()
+    public async Task ABadLabelFailsOnlyThatContainerWithOneLineNamingLabelAndValue()
     {
         env.RequireDocker();
         await using var watcher = await WatcherHarness.StartAsync(env);
@@ -81,7 +81,7 @@ public sealed class DesiredStateScenarioTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task Container_backend_uses_the_address_on_the_named_network_after_connect()
+    public async Task ContainerBackendUsesTheAddressOnTheNamedNetworkAfterConnect()
     {
         env.RequireDocker();
         await using var watcher = await WatcherHarness.StartAsync(env);

@@ -13,7 +13,7 @@ public sealed class DockerEndpointTests
     [InlineData(null, "", "unix:///var/run/docker.sock")]
     [InlineData("/run/bare.sock", null, "unix:///run/bare.sock")] // a bare path is a unix socket
     [InlineData(null, "https://docker.example:2376", "https://docker.example:2376/")]
-    public void Resolve_order(string? flag, string? env, string expected)
+    public void ResolveOrder(string? flag, string? env, string expected)
     {
         Assert.Equal(new Uri(expected), DockerEndpoint.Resolve(flag, env));
     }
@@ -23,7 +23,7 @@ public sealed class DockerEndpointTests
     [InlineData("not a uri")]
     [InlineData("unix://")]
     [InlineData("ftp://host")]
-    public void Bad_endpoints_are_rejected_with_the_source_named(string value)
+    public void BadEndpointsAreRejectedWithTheSourceNamed(string value)
     {
         var ex = Assert.Throws<ArgumentException>(() => DockerEndpoint.Resolve(value, null));
         Assert.Contains("--docker-host", ex.Message, StringComparison.Ordinal);
@@ -32,7 +32,7 @@ public sealed class DockerEndpointTests
     }
 
     [Fact]
-    public void Resolve_reads_the_process_environment()
+    public void ResolveReadsTheProcessEnvironment()
     {
         // Only checks the overload wiring; the value depends on the machine.
         var expected = DockerEndpoint.Resolve(null, Environment.GetEnvironmentVariable("DOCKER_HOST"));
@@ -49,7 +49,7 @@ public sealed class DockerApiVersionTests
     [InlineData("29.4.1", "1.54", "1.44", "1.54")] // what our models are generated from
     [InlineData("30.0.0", "1.56", "1.44", "1.54")] // newer engine: we speak our max
     [InlineData("29.3.0", "1.54", null, "1.54")] // no minimum reported
-    public void Negotiates_min_of_engine_max_and_ours(string engine, string max, string? min, string expected)
+    public void NegotiatesMinOfEngineMaxAndOurs(string engine, string max, string? min, string expected)
     {
         Assert.Equal(Version.Parse(expected), DockerApiVersions.Negotiate(engine, max, min));
     }
@@ -57,7 +57,7 @@ public sealed class DockerApiVersionTests
     [Theory]
     [InlineData("19.03.15", "1.40", "1.12")]
     [InlineData("1.13.1", "1.26", "1.12")]
-    public void Refuses_an_engine_below_1_41(string engine, string max, string min)
+    public void RefusesAnEngineBelow141(string engine, string max, string min)
     {
         var ex = Assert.Throws<DockerApiTooOldException>(() => DockerApiVersions.Negotiate(engine, max, min));
         Assert.Contains(engine, ex.Message, StringComparison.Ordinal);
@@ -67,7 +67,7 @@ public sealed class DockerApiVersionTests
     }
 
     [Fact]
-    public void Refuses_an_engine_whose_minimum_is_above_ours()
+    public void RefusesAnEngineWhoseMinimumIsAboveOurs()
     {
         var ex = Assert.Throws<DockerApiTooNewException>(() => DockerApiVersions.Negotiate("40.0.0", "1.70", "1.60"));
         Assert.Contains("40.0.0", ex.Message, StringComparison.Ordinal);
@@ -77,7 +77,7 @@ public sealed class DockerApiVersionTests
     [Theory]
     [InlineData("1.45", 1, 45)]
     [InlineData(" 1.9 ", 1, 9)]
-    public void Parses_api_versions(string text, int major, int minor)
+    public void ParsesApiVersions(string text, int major, int minor)
     {
         Assert.Equal(new Version(major, minor), DockerApiVersions.ParseApiVersion(text));
     }
@@ -88,14 +88,14 @@ public sealed class DockerApiVersionTests
     [InlineData("1")]
     [InlineData("1.45.2")]
     [InlineData("v1.45")]
-    public void Rejects_malformed_api_versions(string? text)
+    public void RejectsMalformedApiVersions(string? text)
     {
         Assert.Null(DockerApiVersions.ParseApiVersion(text));
         Assert.Throws<FormatException>(() => DockerApiVersions.Negotiate("x", text, "1.12"));
     }
 
     [Fact]
-    public async Task Connector_reports_an_absent_socket_as_unavailable_naming_the_endpoint()
+    public async Task ConnectorReportsAnAbsentSocketAsUnavailableNamingTheEndpoint()
     {
         var endpoint = new Uri("unix:///nonexistent/docker.sock");
         var ex = await Assert.ThrowsAsync<DockerUnavailableException>(() =>
@@ -106,7 +106,7 @@ public sealed class DockerApiVersionTests
     }
 
     [Fact]
-    public async Task Connector_reports_a_socket_nobody_listens_on_as_stale()
+    public async Task ConnectorReportsASocketNobodyListensOnAsStale()
     {
         var dir = Directory.CreateTempSubdirectory("gorblink-stale-");
         try
@@ -129,7 +129,7 @@ public sealed class DockerApiVersionTests
     }
 
     [Fact]
-    public async Task Connector_reports_a_refused_tcp_port_as_unavailable()
+    public async Task ConnectorReportsARefusedTcpPortAsUnavailable()
     {
         var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
@@ -143,7 +143,7 @@ public sealed class DockerApiVersionTests
     }
 
     [Fact]
-    public async Task Connector_negotiates_against_the_real_engine()
+    public async Task ConnectorNegotiatesAgainstTheRealEngine()
     {
         var env = new DockerEnvironment();
         await env.InitializeAsync();
@@ -168,7 +168,7 @@ public sealed class DockerApiVersionTests
 public sealed class BackoffAndTimeTests
 {
     [Fact]
-    public void Backoff_doubles_with_equal_jitter_and_caps_at_the_maximum()
+    public void BackoffDoublesWithEqualJitterAndCapsAtTheMaximum()
     {
         var low = new ReconnectBackoff(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30), () => 0.0);
         var high = new ReconnectBackoff(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30), () => 1.0);
@@ -184,7 +184,7 @@ public sealed class BackoffAndTimeTests
     }
 
     [Fact]
-    public void Backoff_survives_many_attempts()
+    public void BackoffSurvivesManyAttempts()
     {
         var b = new ReconnectBackoff(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), () => 0.5);
         for (var i = 0; i < 1000; i++) Assert.InRange(b.Next(), TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(30));
@@ -195,7 +195,7 @@ public sealed class BackoffAndTimeTests
     [InlineData("2026-11-26T01:34:03Z", 1795656843000000000L)]
     [InlineData("2026-11-26T01:34:03.5Z", 1795656843500000000L)]
     [InlineData("2026-11-26T02:34:03.496986243+01:00", 1795656843496986243L)]
-    public void Parses_rfc3339_nanoseconds(string text, long nanos)
+    public void ParsesRfc3339Nanoseconds(string text, long nanos)
     {
         Assert.Equal(nanos, DockerTime.ParseUnixNanos(text));
     }
@@ -205,7 +205,7 @@ public sealed class BackoffAndTimeTests
     [InlineData("")]
     [InlineData("0001-01-01T00:00:00Z")]
     [InlineData("yesterday")]
-    public void Never_and_garbage_parse_to_null(string? text)
+    public void NeverAndGarbageParseToNull(string? text)
     {
         Assert.Null(DockerTime.ParseUnixNanos(text));
     }
@@ -215,13 +215,13 @@ public sealed class BackoffAndTimeTests
     [InlineData("1600-01-01T00:00:00Z")]
     [InlineData("9999-12-31T23:59:59.999999999Z")]
     [InlineData("2262-04-11T23:47:16.854775808Z")] // one nanosecond past the largest Unix-nanosecond long
-    public void Times_a_long_of_nanoseconds_cannot_hold_are_unknown_not_wrapped(string text)
+    public void TimesALongOfNanosecondsCannotHoldAreUnknownNotWrapped(string text)
     {
         Assert.Null(DockerTime.ParseUnixNanos(text));
     }
 
     [Fact]
-    public void The_last_representable_nanosecond_parses_and_event_seconds_past_it_are_unknown()
+    public void TheLastRepresentableNanosecondParsesAndEventSecondsPastItAreUnknown()
     {
         Assert.Equal(long.MaxValue, DockerTime.ParseUnixNanos("2262-04-11T23:47:16.854775807Z"));
         Assert.Null(DockerTime.EventNanos(null, 10_000_000_000L));
@@ -229,7 +229,7 @@ public sealed class BackoffAndTimeTests
     }
 
     [Fact]
-    public void Formats_since()
+    public void FormatsSince()
     {
         Assert.Equal("1795656843.000000042", DockerTime.FormatSince(1795656843000000042L));
     }

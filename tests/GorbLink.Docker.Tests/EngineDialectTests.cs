@@ -19,7 +19,7 @@ public sealed class EngineDialectTests
     [InlineData("docker-29.0", "1.52")]
     [InlineData("podman-compat-1.41", "1.41")]
     [InlineData("podman-compat-1.44", "1.44")]
-    public async Task Negotiates_and_follows_a_container_from_start_to_die_in_the_engines_own_words(string engine, string api)
+    public async Task NegotiatesAndFollowsAContainerFromStartToDieInTheEnginesOwnWords(string engine, string api)
     {
         await using var fake = new FakeDockerEngine { KeepStreamsOpen = true };
         fake.VersionJson = Asset("engines", engine, "version.json");
@@ -62,7 +62,7 @@ public sealed class EngineDialectTests
     [InlineData("podman-compat-1.44", 2, "died", "die")]
     [InlineData("docker-29.0", 1, "health_status: unhealthy", "health_status: unhealthy")]
     [InlineData("docker-29.0", 2, "die", "die")]
-    public void Each_engines_action_is_read_in_dockers_words(string engine, int line, string sent, string read)
+    public void EachEnginesActionIsReadInDockersWords(string engine, int line, string sent, string read)
     {
         var json = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "testassets", "engines", engine, "events.jsonl"))[line];
         var evt = System.Text.Json.JsonSerializer.Deserialize(json, GorbLink.Docker.Engine.DockerJsonContext.Default.DockerEvent)!;

@@ -46,7 +46,7 @@ public sealed class PeriodicResyncTests(DockerEnvironment env)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Periodic_resync_relists_and_an_unchanged_engine_changes_nothing()
+    public async Task PeriodicResyncRelistsAndAnUnchangedEngineChangesNothing()
     {
         env.RequireDocker();
         await using var container = TestContainers.Busybox(env, "resync").WithPortBinding(8080, true).Build();
@@ -81,7 +81,7 @@ public sealed class EngineRestartTests(DockerEnvironment env)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Engine_restart_mid_stream_reconnects_relists_and_the_desired_state_matches_what_runs_afterwards()
+    public async Task EngineRestartMidStreamReconnectsRelistsAndTheDesiredStateMatchesWhatRunsAfterwards()
     {
         env.RequireDocker();
         var pid = File.Exists(PidFile) && int.TryParse((await File.ReadAllTextAsync(PidFile, Ct)).Trim(), out var p) ? p : 0;

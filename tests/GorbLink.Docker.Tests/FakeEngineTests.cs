@@ -31,7 +31,7 @@ public sealed class FakeEngineTests
         $$$"""{"Type":"container","Action":"{{{action}}}","Actor":{"ID":"{{{id}}}","Attributes":{"name":"c"}},"scope":"local","time":{{{second}}},"timeNano":{{{second}}}000000000}""";
 
     [Fact]
-    public async Task A_stream_the_daemon_ends_cleanly_is_a_lost_stream_reconnect_and_relist()
+    public async Task AStreamTheDaemonEndsCleanlyIsALostStreamReconnectAndRelist()
     {
         await using var engine = new FakeDockerEngine();
         var inspect = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "testassets", "inspect", "api1.45-running.json"));
@@ -65,7 +65,7 @@ public sealed class FakeEngineTests
     }
 
     [Fact]
-    public async Task Damaged_entries_in_the_engines_answers_are_skipped_one_line_each_and_the_rest_load()
+    public async Task DamagedEntriesInTheEnginesAnswersAreSkippedOneLineEachAndTheRestLoad()
     {
         // Found by random engine answers (issue 15, finding 4): each of these once stopped every full sync.
         const string good = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -98,7 +98,7 @@ public sealed class FakeEngineTests
     }
 
     [Fact]
-    public async Task A_too_old_engine_is_refused_with_a_typed_error()
+    public async Task ATooOldEngineIsRefusedWithATypedError()
     {
         await using var engine = new FakeDockerEngine(apiVersion: "1.40", minApiVersion: "1.12", engineVersion: "19.03.15");
         var watcher = Watcher(engine.Endpoint, new ContainerStore());
@@ -110,7 +110,7 @@ public sealed class FakeEngineTests
     }
 
     [Fact]
-    public async Task Speaks_our_maximum_to_a_newer_engine()
+    public async Task SpeaksOurMaximumToANewerEngine()
     {
         await using var engine = new FakeDockerEngine(apiVersion: "1.56", minApiVersion: "1.44", engineVersion: "31.0.0");
         var store = new ContainerStore();
@@ -125,7 +125,7 @@ public sealed class FakeEngineTests
     }
 
     [Fact]
-    public async Task Subscribes_to_events_before_it_lists_containers_with_since_before_the_list()
+    public async Task SubscribesToEventsBeforeItListsContainersWithSinceBeforeTheList()
     {
         await using var engine = new FakeDockerEngine { KeepStreamsOpen = true };
         engine.Containers[Id] = RunningInspect(Id);
@@ -165,7 +165,7 @@ public sealed class FakeEngineTests
     }
 
     [Fact]
-    public async Task A_full_event_queue_drops_the_excess_and_relists_everything()
+    public async Task AFullEventQueueDropsTheExcessAndRelistsEverything()
     {
         const string Other = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
         await using var engine = new FakeDockerEngine { KeepStreamsOpen = true };
@@ -211,7 +211,7 @@ public sealed class FakeEngineTests
     }
 
     [Fact]
-    public async Task The_event_queue_never_blocks_the_stream_and_reports_an_overflow_once()
+    public async Task TheEventQueueNeverBlocksTheStreamAndReportsAnOverflowOnce()
     {
         var channel = Channel.CreateBounded<WatcherWork>(new BoundedChannelOptions(16) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         var queue = new EventQueueWriter(channel.Writer);

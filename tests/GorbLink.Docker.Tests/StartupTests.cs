@@ -9,7 +9,7 @@ public sealed class StartupTests(DockerEnvironment env)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Containers_that_exist_before_the_watcher_starts_are_listed()
+    public async Task ContainersThatExistBeforeTheWatcherStartsAreListed()
     {
         env.RequireDocker();
         await using var running = TestContainers.Busybox(env, "pre-running").WithPortBinding(8080, true).Build();
@@ -52,7 +52,7 @@ public sealed class StartupTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task Startup_fails_fast_with_a_typed_error_when_the_socket_is_absent()
+    public async Task StartupFailsFastWithATypedErrorWhenTheSocketIsAbsent()
     {
         var endpoint = new Uri("unix:///nonexistent/gorblink-test.sock");
         var watcher = new DockerWatcher(new DockerWatcherOptions { Endpoint = endpoint }, new ContainerStore(),
@@ -67,7 +67,7 @@ public sealed class StartupTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task Without_RequireEngineAtStartup_it_keeps_retrying_with_backoff()
+    public async Task WithoutRequireEngineAtStartupItKeepsRetryingWithBackoff()
     {
         var endpoint = new Uri("unix:///nonexistent/gorblink-test.sock");
         var time = new TimerCountingTimeProvider(DateTimeOffset.UtcNow);

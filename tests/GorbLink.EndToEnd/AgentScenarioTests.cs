@@ -49,7 +49,7 @@ public sealed class AgentScenarioTests : IDisposable
 
     // 1 ------------------------------------------------------------------------------------------------------------
     [Fact]
-    public void S1_Demo_FiveLabelledContainersAreBalancedBehindTheVip()
+    public void S1DemoFiveLabelledContainersAreBalancedBehindTheVip()
     {
         var s = Begin();
         s.StartAgent("--drain-timeout", "5s").WaitUntilReady();
@@ -74,7 +74,7 @@ public sealed class AgentScenarioTests : IDisposable
 
     // 2 ------------------------------------------------------------------------------------------------------------
     [Fact]
-    public void S2_Leaving_StopExitKillAndRemoveLeaveNoStaleDestination()
+    public void S2LeavingStopExitKillAndRemoveLeaveNoStaleDestination()
     {
         var s = Begin();
         // The drain timeout only has to outlast polling a busy VM: the destination at weight 0 must be seen.
@@ -141,7 +141,7 @@ public sealed class AgentScenarioTests : IDisposable
 
     // 3 ------------------------------------------------------------------------------------------------------------
     [Fact]
-    public void S3_Health_AnUnhealthyContainerGetsNoNewConnectionsUntilHealthyAgain()
+    public void S3HealthAnUnhealthyContainerGetsNoNewConnectionsUntilHealthyAgain()
     {
         var s = Begin();
         s.StartAgent("--drain-timeout", "5s").WaitUntilReady();
@@ -173,7 +173,7 @@ public sealed class AgentScenarioTests : IDisposable
 
     // 4 ------------------------------------------------------------------------------------------------------------
     [Fact]
-    public void S4_DockerEngineRestart_TableMatchesWhatRunsAfterwards()
+    public void S4DockerEngineRestartTableMatchesWhatRunsAfterwards()
     {
         var s = Begin();
         var agent = s.StartAgent("--drain-timeout", "5s").WaitUntilReady();
@@ -203,7 +203,7 @@ public sealed class AgentScenarioTests : IDisposable
 
     // 5 ------------------------------------------------------------------------------------------------------------
     [Fact]
-    public void S5_AgentCrash_RestartConvergesWithoutFlushAndKeepsConnections()
+    public void S5AgentCrashRestartConvergesWithoutFlushAndKeepsConnections()
     {
         var s = Begin();
         const string Echo = "-t " + Vip + ":7000";
@@ -266,7 +266,7 @@ public sealed class AgentScenarioTests : IDisposable
 
     // 6 ------------------------------------------------------------------------------------------------------------
     [Fact]
-    public void S6_ForeignEntries_AreUntouchedFromStartToFinishIncludingCleanupOnExit()
+    public void S6ForeignEntriesAreUntouchedFromStartToFinishIncludingCleanupOnExit()
     {
         var s = Begin();
         Vm.Sh($"ipvsadm -A -t {Vip}:8080 -s rr && ipvsadm -a -t {Vip}:8080 -r 10.99.0.2:8080 -m -w 3");
@@ -302,7 +302,7 @@ public sealed class AgentScenarioTests : IDisposable
 
     // 7 ------------------------------------------------------------------------------------------------------------
     [Fact]
-    public void S7_Udp_AnEchoServiceIsBalancedAcrossItsContainers()
+    public void S7UdpAnEchoServiceIsBalancedAcrossItsContainers()
     {
         var s = Begin();
         const string Dns = "-u " + Vip + ":53";
@@ -346,7 +346,7 @@ public sealed class AgentScenarioTests : IDisposable
 
     // 8 ------------------------------------------------------------------------------------------------------------
     [Fact]
-    public void S8_DryRun_ChangesNothingInTheKernelButLogsWhatItWouldDo()
+    public void S8DryRunChangesNothingInTheKernelButLogsWhatItWouldDo()
     {
         var s = Begin();
         var agent = s.StartAgent("--drain-timeout", "5s", "--dry-run").WaitUntilReady();
@@ -374,7 +374,7 @@ public sealed class AgentScenarioTests : IDisposable
 
     // 9 ------------------------------------------------------------------------------------------------------------
     [Fact]
-    public void S9_TwoServicesAnOptedOutAndABadlyLabelledContainer()
+    public void S9TwoServicesAnOptedOutAndABadlyLabelledContainer()
     {
         var s = Begin();
         const string Api = "-t " + Vip + ":8081";

@@ -43,9 +43,9 @@ public sealed class RemoteScenarioTests : IDisposable
     private static string Destination(Container container) => $"{Vip}:{Docker.HostPort(container.Name)}";
 
     [Fact]
-    public void R1_AgentToServeToKernel_TrafficReachesTheContainersAndSurvivesADaemonRestart()
+    public void R1AgentToServeToKernelTrafficReachesTheContainersAndSurvivesADaemonRestart()
     {
-        var s = _scenario = Scenario.Begin(nameof(R1_AgentToServeToKernel_TrafficReachesTheContainersAndSurvivesADaemonRestart));
+        var s = _scenario = Scenario.Begin(nameof(R1AgentToServeToKernelTrafficReachesTheContainersAndSurvivesADaemonRestart));
         var serveState = Path.Combine(s.StateDirectory, "serve");
         var serve = Start(s, "[serve]", "serve", "-i", "eth0", "-l", Listen, "--state-dir", serveState);
         serve.WaitForLine("listening", l => l.Contains("listening on", StringComparison.Ordinal));
@@ -80,9 +80,9 @@ public sealed class RemoteScenarioTests : IDisposable
     /// within a resync, and the foreign service (made with ipvsadm, not over REST) is never touched.
     /// </summary>
     [Fact]
-    public void R2_ServeRestoresItsOwnServiceAfterAFlushAndNeverTouchesForeignEntries()
+    public void R2ServeRestoresItsOwnServiceAfterAFlushAndNeverTouchesForeignEntries()
     {
-        var s = _scenario = Scenario.Begin(nameof(R2_ServeRestoresItsOwnServiceAfterAFlushAndNeverTouchesForeignEntries), docker: false);
+        var s = _scenario = Scenario.Begin(nameof(R2ServeRestoresItsOwnServiceAfterAFlushAndNeverTouchesForeignEntries), docker: false);
         const string own = "-t " + Vip + ":8080";
         const string foreign = "-t 10.250.0.1:443";
         var serve = Start(s, "[serve]", "serve", "-i", "eth0", "-l", Listen, "--state-dir", Path.Combine(s.StateDirectory, "serve"),

@@ -41,7 +41,7 @@ public sealed class DeployRunTests : IDisposable
     }
 
     [Fact]
-    public void Builds_the_image_when_missing_then_runs_the_agent_as_documented_and_replaces_it_on_a_second_run()
+    public void BuildsTheImageWhenMissingThenRunsTheAgentAsDocumentedAndReplacesItOnASecondRun()
     {
         if (Run("docker", [], "info").ExitCode != 0) Assert.Skip("no Docker Engine here (docker info failed)");
         Assert.NotEqual(0, Run("docker", [], "image", "inspect", Image).ExitCode);
@@ -74,7 +74,7 @@ public sealed class DeployRunTests : IDisposable
     }
 
     [Fact]
-    public void An_agent_that_stops_at_once_is_reported_with_its_log_and_a_failure()
+    public void AnAgentThatStopsAtOnceIsReportedWithItsLogAndAFailure()
     {
         if (Run("docker", [], "info").ExitCode != 0) Assert.Skip("no Docker Engine here (docker info failed)");
         var environment = new Dictionary<string, string>

@@ -15,7 +15,7 @@ public sealed class DesiredStateFromServicesTests
         new(new DestinationKey(IPAddress.Parse(address), 80), new DestinationSpec { Weight = weight });
 
     [Fact]
-    public void Services_and_destinations_are_sorted_and_named()
+    public void ServicesAndDestinationsAreSortedAndNamed()
     {
         var state = DesiredState.FromServices(
             [("a", new DesiredService(new VirtualService(A, VirtualServiceSpec.Default), [Dest("10.1.0.9"), Dest("10.1.0.1")])),
@@ -30,14 +30,14 @@ public sealed class DesiredStateFromServicesTests
     }
 
     [Fact]
-    public void A_key_listed_twice_is_refused()
+    public void AKeyListedTwiceIsRefused()
     {
         var service = new DesiredService(new VirtualService(A, VirtualServiceSpec.Default), []);
         Assert.Throws<ArgumentException>(() => DesiredState.FromServices([("a", service), ("b", service)], "serve"));
     }
 
     [Fact]
-    public async Task A_service_kept_when_empty_is_created_without_destinations_and_a_container_style_one_is_not()
+    public async Task AServiceKeptWhenEmptyIsCreatedWithoutDestinationsAndAContainerStyleOneIsNot()
     {
         using var h = new ReconcileHarness();
         var ct = TestContext.Current.CancellationToken;

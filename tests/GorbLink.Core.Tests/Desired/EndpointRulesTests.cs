@@ -23,7 +23,7 @@ public sealed class EndpointRulesTests
     [InlineData("", null)]
     [InlineData(null, null)]
     [InlineData("example.com", null)]
-    public void Addresses_parse_strictly(string? text, string? expected)
+    public void AddressesParseStrictly(string? text, string? expected)
     {
         var parsed = EndpointRules.TryParseAddress(text, out var address);
 
@@ -38,7 +38,7 @@ public sealed class EndpointRulesTests
     [InlineData("10.0.0.1", true)]
     [InlineData("example.com", false)]
     [InlineData("web-1", false)]
-    public void What_looks_like_an_address_is_never_looked_up_as_a_name(string text, bool looksLikeAddress) =>
+    public void WhatLooksLikeAnAddressIsNeverLookedUpAsAName(string text, bool looksLikeAddress) =>
         Assert.Equal(looksLikeAddress, EndpointRules.LooksLikeAddress(text));
 
     [Theory]
@@ -52,7 +52,7 @@ public sealed class EndpointRulesTests
     [InlineData("223.255.255.255", null)]
     [InlineData("240.0.0.1", null)]
     [InlineData("2001:db8::1", null)]
-    public void Only_unicast_addresses_are_endpoints(string text, string? says)
+    public void OnlyUnicastAddressesAreEndpoints(string text, string? says)
     {
         var problem = EndpointRules.NotUnicast(IPAddress.Parse(text));
 
@@ -66,6 +66,6 @@ public sealed class EndpointRulesTests
     [InlineData(65536, false)]
     [InlineData(70000, false)]
     [InlineData(-1, false)]
-    public void Weights_are_0_to_65535(long weight, bool valid) =>
+    public void WeightsAre0To65535(long weight, bool valid) =>
         Assert.Equal(valid, EndpointRules.BadWeight(weight) is null);
 }

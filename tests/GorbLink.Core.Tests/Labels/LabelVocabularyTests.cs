@@ -38,7 +38,7 @@ public sealed class LabelVocabularyTests
 
     [Theory]
     [MemberData(nameof(Schedulers))]
-    public void Every_mainline_scheduler_in_any_case(string scheduler)
+    public void EveryMainlineSchedulerInAnyCase(string scheduler)
     {
         Assert.Equal(scheduler, Intent(("gorb.scheduler", scheduler)).Scheduler);
         Assert.Equal(scheduler, Intent(("gorb.scheduler", $" {scheduler.ToUpperInvariant()} ")).Scheduler);
@@ -53,7 +53,7 @@ public sealed class LabelVocabularyTests
     [InlineData("tun", ForwardMethod.Tunnel)]
     [InlineData("ipip", ForwardMethod.Tunnel)]
     [InlineData("DR", ForwardMethod.DirectRoute)]
-    public void Every_forwarding_spelling_of_the_vocabulary(string word, ForwardMethod expected)
+    public void EveryForwardingSpellingOfTheVocabulary(string word, ForwardMethod expected)
     {
         Assert.True(IpvsNames.TryParseForward(word, out var vocabulary));
         Assert.Equal(vocabulary, Intent(("gorb.forward", word)).Forward);
@@ -66,7 +66,7 @@ public sealed class LabelVocabularyTests
     [InlineData("tcp", IpvsProtocol.Tcp)]
     [InlineData("UDP", IpvsProtocol.Udp)]
     [InlineData("sctp", IpvsProtocol.Sctp)]
-    public void Every_protocol_of_the_vocabulary_in_the_ports_label(string word, IpvsProtocol expected)
+    public void EveryProtocolOfTheVocabularyInThePortsLabel(string word, IpvsProtocol expected)
     {
         var intent = Intent(("gorb.ports", $"80/{word}"));
         Assert.Equal(expected, Assert.Single(intent.Ports).Protocol);
@@ -83,7 +83,7 @@ public sealed class LabelVocabularyTests
 
     [Theory]
     [MemberData(nameof(NamedFlags))]
-    public void Every_named_flag_word_round_trips_through_the_label(string word, string scheduler)
+    public void EveryNamedFlagWordRoundTripsThroughTheLabel(string word, string scheduler)
     {
         var intent = Intent(("gorb.scheduler", scheduler), ("gorb.flags", word.ToUpperInvariant()));
         Assert.Equal([word], IpvsNames.Flags(intent.Flags, intent.Scheduler));
@@ -94,7 +94,7 @@ public sealed class LabelVocabularyTests
     [InlineData("flag-2")]
     [InlineData("flag-3")]
     [InlineData("ops")]
-    public void Kernel_flag_words_are_for_state_files_not_labels(string word)
+    public void KernelFlagWordsAreForStateFilesNotLabels(string word)
     {
         Assert.True(IpvsNames.TryParseFlag(word, out _));
         var error = ContainerLabels.Parse(Container(("gorb.flags", word)), LabelScenario.DefaultOptions).Error;
@@ -102,7 +102,7 @@ public sealed class LabelVocabularyTests
     }
 
     [Fact]
-    public void The_labels_flag_hint_lists_exactly_the_named_words()
+    public void TheLabelsFlagHintListsExactlyTheNamedWords()
     {
         Assert.Equal(
             IpvsNames.ServiceFlagWords.Where(w => w.Named).Select(w => w.Word).Order(StringComparer.Ordinal),
@@ -110,7 +110,7 @@ public sealed class LabelVocabularyTests
     }
 
     [Fact]
-    public void Both_sh_flags_render_in_ipvsadm_order()
+    public void BothShFlagsRenderInIpvsadmOrder()
     {
         var intent = Intent(("gorb.scheduler", "sh"), ("gorb.flags", "sh-port, sh-fallback, one-packet"));
         Assert.Equal(ServiceFlags.Sched1 | ServiceFlags.Sched2 | ServiceFlags.OnePacket, intent.Flags);

@@ -49,7 +49,7 @@ public sealed class PortRangeScaleTests
     }
 
     [Fact]
-    public void Every_published_port_by_default()
+    public void EveryPublishedPortByDefault()
     {
         var intent = ParseWithin(PublishedRange());
         Assert.Equal(AllPorts, intent.Ports.Length);
@@ -59,14 +59,14 @@ public sealed class PortRangeScaleTests
     }
 
     [Fact]
-    public void Every_published_port_named_by_the_ports_label()
+    public void EveryPublishedPortNamedByThePortsLabel()
     {
         var intent = ParseWithin(PublishedRange(("gorb.ports", AllPortsLabel())));
         Assert.Equal(AllPorts, intent.Endpoints.Length);
     }
 
     [Fact]
-    public void Every_exposed_port_named_by_the_ports_label_in_container_mode()
+    public void EveryExposedPortNamedByThePortsLabelInContainerMode()
     {
         var container = PublishedRange(("gorb.backend", "container"), ("gorb.ports", AllPortsLabel())) with { PublishedPorts = [] };
         var intent = ParseWithin(container);
@@ -75,7 +75,7 @@ public sealed class PortRangeScaleTests
     }
 
     [Fact]
-    public void A_port_listed_twice_is_still_found_at_the_end_of_a_long_list()
+    public void APortListedTwiceIsStillFoundAtTheEndOfALongList()
     {
         var container = PublishedRange(("gorb.ports", AllPortsLabel() + ",65535/udp"));
         var error = ContainerLabels.Parse(container, LabelScenario.DefaultOptions).Error;
@@ -83,7 +83,7 @@ public sealed class PortRangeScaleTests
     }
 
     [Fact]
-    public void Desired_state_of_every_port_within_the_bound()
+    public void DesiredStateOfEveryPortWithinTheBound()
     {
         var clock = Stopwatch.StartNew();
         var state = new DesiredStateBuilder(LabelScenario.DefaultOptions).Build([PublishedRange()]);

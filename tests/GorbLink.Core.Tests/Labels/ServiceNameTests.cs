@@ -32,7 +32,7 @@ public sealed class ServiceNameTests
 
     [Theory]
     [MemberData(nameof(Names))]
-    public void The_service_label_follows_the_rule(string name, string? problem)
+    public void TheServiceLabelFollowsTheRule(string name, string? problem)
     {
         Assert.Equal(problem, ServiceNames.Problem(name));
         // The label's value is trimmed first; a name that is only blanks is empty.
@@ -45,7 +45,7 @@ public sealed class ServiceNameTests
     [InlineData("my shop", "web", "com.docker.compose.project")]
     [InlineData("shop", "we\"b", "com.docker.compose.service")]
     [InlineData("shop", "web\u0001", "com.docker.compose.service")]
-    public void A_default_name_from_compose_labels_follows_the_rule_and_names_the_label(string project, string service, string label)
+    public void ADefaultNameFromComposeLabelsFollowsTheRuleAndNamesTheLabel(string project, string service, string label)
     {
         var container = Container(("com.docker.compose.project", project), ("com.docker.compose.service", service));
         var error = ContainerLabels.Parse(container, LabelScenario.DefaultOptions).Error;
@@ -64,7 +64,7 @@ public sealed class ServiceNameTests
     [InlineData(300, 3, "com.docker.compose.project")]
     [InlineData(3, 300, "com.docker.compose.service")]
     [InlineData(130, 130, "com.docker.compose.project")]
-    public void A_default_name_too_long_names_the_longer_compose_label(int projectLength, int serviceLength, string label)
+    public void ADefaultNameTooLongNamesTheLongerComposeLabel(int projectLength, int serviceLength, string label)
     {
         var container = Container(
             ("com.docker.compose.project", new string('p', projectLength)),
@@ -78,14 +78,14 @@ public sealed class ServiceNameTests
     }
 
     [Fact]
-    public void An_explicit_service_label_wins_over_bad_compose_labels()
+    public void AnExplicitServiceLabelWinsOverBadComposeLabels()
     {
         var container = Container(("gorb.service", "shop-web"), ("com.docker.compose.project", "my shop"), ("com.docker.compose.service", "web"));
         Assert.Equal("shop-web", ContainerLabels.Parse(container, LabelScenario.DefaultOptions).Intent?.ServiceName);
     }
 
     [Fact]
-    public void An_empty_default_from_the_container_name_is_refused_and_says_which_label_fixes_it()
+    public void AnEmptyDefaultFromTheContainerNameIsRefusedAndSaysWhichLabelFixesIt()
     {
         var container = Container() with { Name = "", Image = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" };
         var error = ContainerLabels.Parse(container, LabelScenario.DefaultOptions).Error;

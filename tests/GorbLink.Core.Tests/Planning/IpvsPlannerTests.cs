@@ -188,7 +188,7 @@ public sealed class IpvsPlannerTests
 
     [Theory]
     [MemberData(nameof(CaseNames))]
-    public void Applying_the_plan_to_the_actual_table_gives_the_desired_table(string name)
+    public void ApplyingThePlanToTheActualTableGivesTheDesiredTable(string name)
     {
         var @case = Cases[name];
         var plan = IpvsPlanner.Plan(@case.Desired, @case.Actual, @case.Options);
@@ -197,7 +197,7 @@ public sealed class IpvsPlannerTests
     }
 
     [Fact]
-    public void Spec_change_sends_the_whole_desired_service_and_never_deletes_it()
+    public void SpecChangeSendsTheWholeDesiredServiceAndNeverDeletesIt()
     {
         var desired = Service(Web, new VirtualServiceSpec { Scheduler = "rr" }, Dest("10.1.0.1", 8080));
         var plan = IpvsPlanner.Plan([desired], [Readback(Service(Web, Dest("10.1.0.1", 8080)))], new IpvsPlannerOptions { Prune = true });
@@ -208,7 +208,7 @@ public sealed class IpvsPlannerTests
     }
 
     [Fact]
-    public void Destination_update_sends_the_whole_desired_destination()
+    public void DestinationUpdateSendsTheWholeDesiredDestination()
     {
         var destination = Dest("10.1.0.1", 8080, Gue6080 with { Weight = 7 });
         var plan = IpvsPlanner.Plan([Service(Web, destination)], [Readback(Service(Web, Dest("10.1.0.1", 8080)))]);
@@ -219,7 +219,7 @@ public sealed class IpvsPlannerTests
     }
 
     [Fact]
-    public void Counts_and_describes_by_kind()
+    public void CountsAndDescribesByKind()
     {
         var plan = IpvsPlanner.Plan([WebTwoBackends], [Readback(Service(Dns))], new IpvsPlannerOptions { Prune = true });
 
@@ -238,7 +238,7 @@ public sealed class IpvsPlannerTests
     }
 
     [Fact]
-    public void Empty_plan_says_no_changes()
+    public void EmptyPlanSaysNoChanges()
     {
         var plan = IpvsPlanner.Plan([WebTwoBackends], [Readback(WebTwoBackends)]);
 
@@ -248,21 +248,21 @@ public sealed class IpvsPlannerTests
     }
 
     [Fact]
-    public void Rejects_a_service_desired_twice()
+    public void RejectsAServiceDesiredTwice()
     {
         var error = Assert.Throws<ArgumentException>(() => IpvsPlanner.Plan([Service(Web), Service(Tcp("10.0.0.1", 80))], []));
         Assert.Contains("tcp 10.0.0.1:80", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Rejects_a_destination_desired_twice()
+    public void RejectsADestinationDesiredTwice()
     {
         var error = Assert.Throws<ArgumentException>(() => IpvsPlanner.Plan([Service(Web, Dest("10.1.0.1", 8080), Dest("10.1.0.1", 8080))], []));
         Assert.Contains("10.1.0.1:8080", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Ipv4_mapped_addresses_are_the_same_service()
+    public void Ipv4MappedAddressesAreTheSameService()
     {
         var mapped = VirtualServiceKey.For(IpvsProtocol.Tcp, IPAddress.Parse("::ffff:10.0.0.1"), 80);
         Assert.True(IpvsPlanner.Plan([Service(mapped)], [Readback(Service(Web))]).IsEmpty);

@@ -17,7 +17,7 @@ public sealed class IpvsTableTextTests
         new(new VirtualServiceStatus(new VirtualService(key, spec with { Flags = spec.Flags | ServiceFlags.Hashed }), stats), destinations);
 
     [Fact]
-    public void Renders_like_ipvsadm_Ln()
+    public void RendersLikeIpvsadmLn()
     {
         IReadOnlyList<VirtualServiceTable> tables =
         [
@@ -58,7 +58,7 @@ public sealed class IpvsTableTextTests
     }
 
     [Fact]
-    public void Header_is_optional_and_an_empty_table_has_only_column_titles()
+    public void HeaderIsOptionalAndAnEmptyTableHasOnlyColumnTitles()
     {
         Assert.Equal(
             """
@@ -70,7 +70,7 @@ public sealed class IpvsTableTextTests
     }
 
     [Fact]
-    public void Non_sh_schedulers_show_raw_scheduler_flags()
+    public void NonShSchedulersShowRawSchedulerFlags()
     {
         var text = IpvsTableText.Render([Table(Tcp("10.0.0.1", 80), new VirtualServiceSpec { Scheduler = "mh", Flags = ServiceFlags.Sched2 | ServiceFlags.Sched3 }),
             Table(Tcp("10.0.0.2", 80), new VirtualServiceSpec { Scheduler = "rr", Flags = ServiceFlags.Sched1 })]);
@@ -79,7 +79,7 @@ public sealed class IpvsTableTextTests
     }
 
     [Fact]
-    public void Renders_like_ipvsadm_Ln_stats()
+    public void RendersLikeIpvsadmLnStats()
     {
         var big = new IpvsStats { Connections = 99_999_999, InPackets = 123_456_789, OutPackets = 12_345_678_901, InBytes = 12_345_678_901_234, OutBytes = 123_456_789_012_345_678 };
         IReadOnlyList<VirtualServiceTable> tables =

@@ -6,7 +6,7 @@ namespace GorbLink.Core.Tests.StateFiles;
 public sealed class StateFileReaderTests
 {
     [Fact]
-    public void Omitted_fields_take_the_documented_defaults()
+    public void OmittedFieldsTakeTheDocumentedDefaults()
     {
         var services = StateFileReader.Parse("""
             {"services":[
@@ -28,7 +28,7 @@ public sealed class StateFileReaderTests
     }
 
     [Fact]
-    public void Every_field_reaches_the_model()
+    public void EveryFieldReachesTheModel()
     {
         var services = StateFileReader.Parse("""
             {"services":[
@@ -58,7 +58,7 @@ public sealed class StateFileReaderTests
     [InlineData("2001:db8::1", "/64", 64)]
     [InlineData("2001:db8::1", "48", 48)]
     [InlineData("2001:db8::1", "/128", null)]
-    public void Netmask_forms(string address, string netmask, int? prefixLength)
+    public void NetmaskForms(string address, string netmask, int? prefixLength)
     {
         var service = Assert.Single(StateFileReader.Parse(
             $$"""{"services":[{"protocol":"tcp","address":"{{address}}","port":80,"persistence":300,"netmask":"{{netmask}}"}]}"""));
@@ -66,7 +66,7 @@ public sealed class StateFileReaderTests
     }
 
     [Fact]
-    public void Persistence_sets_the_persistent_flag()
+    public void PersistenceSetsThePersistentFlag()
     {
         var services = StateFileReader.Parse("""
             {"services":[{"protocol":"tcp","address":"10.0.0.1","port":80,"persistence":300},
@@ -77,7 +77,7 @@ public sealed class StateFileReaderTests
     }
 
     [Fact]
-    public void Services_keep_the_order_of_the_file()
+    public void ServicesKeepTheOrderOfTheFile()
     {
         var services = StateFileReader.Parse("""
             {"services":[{"protocol":"udp","address":"10.0.0.9","port":53},{"protocol":"tcp","address":"10.0.0.1","port":80}]}
@@ -86,7 +86,7 @@ public sealed class StateFileReaderTests
     }
 
     [Fact]
-    public void Exception_message_names_the_source_and_lists_every_error()
+    public void ExceptionMessageNamesTheSourceAndListsEveryError()
     {
         var error = Assert.Throws<StateFileException>(() => StateFileReader.Parse(
             """{"services":[{"protocol":"tcp","address":"10.0.0.1","port":0,"scheduler":"xyz"}]}""", "web.json"));
@@ -106,7 +106,7 @@ public sealed class StateFileReaderTests
     [InlineData("255.255.255.255")]
     [InlineData("224.0.0.1")]
     [InlineData("ff02::1")]
-    public void A_service_address_must_be_unicast_as_for_destinations_and_labels(string address)
+    public void AServiceAddressMustBeUnicastAsForDestinationsAndLabels(string address)
     {
         var error = Assert.Throws<StateFileException>(() => StateFileReader.Parse(
             $$"""{"services":[{"protocol":"tcp","address":"{{address}}","port":80}]}"""));
@@ -121,7 +121,7 @@ public sealed class StateFileReaderTests
     [InlineData("0x0a000001")]
     [InlineData("010.0.0.1")]
     [InlineData("fe80::1%1")]
-    public void Addresses_are_written_strictly(string address)
+    public void AddressesAreWrittenStrictly(string address)
     {
         var error = Assert.Throws<StateFileException>(() => StateFileReader.Parse(
             $$"""{"services":[{"protocol":"tcp","address":"{{address}}","port":80}]}"""));
@@ -130,7 +130,7 @@ public sealed class StateFileReaderTests
     }
 
     [Fact]
-    public async Task Reading_a_missing_file_names_it()
+    public async Task ReadingAMissingFileNamesIt()
     {
         var path = Path.Combine(Path.GetTempPath(), $"gorblink-missing-{Guid.NewGuid():N}.json");
         var error = await Assert.ThrowsAsync<StateFileException>(() => StateFileReader.ReadFileAsync(path, TestContext.Current.CancellationToken));
@@ -139,7 +139,7 @@ public sealed class StateFileReaderTests
     }
 
     [Fact]
-    public async Task Reads_a_file()
+    public async Task ReadsAFile()
     {
         var path = Path.Combine(Path.GetTempPath(), $"gorblink-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(path, """{"services":[{"fwmark":3,"family":"inet6"}]}""", TestContext.Current.CancellationToken);

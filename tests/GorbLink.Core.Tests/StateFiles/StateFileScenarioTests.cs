@@ -15,7 +15,7 @@ public sealed class StateFileScenarioTests
         new(Directory.GetDirectories(Root).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal));
 
     [Fact]
-    public void Every_scenario_has_exactly_one_expectation()
+    public void EveryScenarioHasExactlyOneExpectation()
     {
         var folders = Directory.GetDirectories(Root);
         Assert.True(folders.Length >= 20, $"only {folders.Length} scenarios found under {Root}");

@@ -21,7 +21,7 @@ public sealed class StateFileWriterTests
     ];
 
     [Fact]
-    public void Writes_the_state_file_schema_in_ipvsadm_order_without_kernel_details()
+    public void WritesTheStateFileSchemaInIpvsadmOrderWithoutKernelDetails()
     {
         Assert.Equal(
             """
@@ -104,7 +104,7 @@ public sealed class StateFileWriterTests
     }
 
     [Fact]
-    public void Writes_stats_when_asked()
+    public void WritesStatsWhenAsked()
     {
         var table = new VirtualServiceTable(
             new VirtualServiceStatus(new VirtualService(Tcp("10.0.0.1", 80), VirtualServiceSpec.Default),
@@ -156,7 +156,7 @@ public sealed class StateFileWriterTests
     }
 
     [Fact]
-    public void Output_with_stats_reads_back_as_without()
+    public void OutputWithStatsReadsBackAsWithout()
     {
         var withStats = StateFileReader.Parse(StateFileWriter.Write(SampleKernelTable(), includeStats: true));
         var without = StateFileReader.Parse(StateFileWriter.Write(SampleKernelTable()));
@@ -164,14 +164,14 @@ public sealed class StateFileWriterTests
     }
 
     [Fact]
-    public void Empty_table()
+    public void EmptyTable()
     {
         Assert.Equal("{\n  \"services\": []\n}\n", StateFileWriter.Write([]));
         Assert.Empty(StateFileReader.Parse(StateFileWriter.Write([])));
     }
 
     [Fact]
-    public void Sample_round_trips_to_an_empty_plan()
+    public void SampleRoundTripsToAnEmptyPlan()
     {
         var kernel = SampleKernelTable();
         var desired = StateFileReader.Parse(StateFileWriter.Write(kernel));
@@ -186,7 +186,7 @@ public sealed class StateFileWriterTests
     /// plan to nothing against that table, and writing them again gives the same text.
     /// </summary>
     [Fact]
-    public void Random_kernel_tables_round_trip_to_an_empty_plan()
+    public void RandomKernelTablesRoundTripToAnEmptyPlan()
     {
         for (var seed = 0; seed < 300; seed++)
         {

@@ -11,7 +11,7 @@ public sealed class DockerEngineClientTests(DockerEnvironment env)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Lists_and_inspects_a_real_container_with_the_fields_the_mapper_reads()
+    public async Task ListsAndInspectsARealContainerWithTheFieldsTheMapperReads()
     {
         env.RequireDocker();
         await using var container = TestContainers.Busybox(env, "client-inspect").WithPortBinding(8080, true).Build();
@@ -41,14 +41,14 @@ public sealed class DockerEngineClientTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task Inspect_of_a_container_the_engine_does_not_have_is_null()
+    public async Task InspectOfAContainerTheEngineDoesNotHaveIsNull()
     {
         env.RequireDocker();
         Assert.Null(await env.Connection.Client.InspectContainerAsync(new string('0', 64), Ct));
     }
 
     [Fact]
-    public async Task An_engine_error_carries_the_engines_own_message_and_the_operation()
+    public async Task AnEngineErrorCarriesTheEnginesOwnMessageAndTheOperation()
     {
         env.RequireDocker();
         // A version the engine does not speak: it answers 400 with its reason.
@@ -61,7 +61,7 @@ public sealed class DockerEngineClientTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task Reads_the_real_engines_version_and_clock_unversioned_and_pinned()
+    public async Task ReadsTheRealEnginesVersionAndClockUnversionedAndPinned()
     {
         env.RequireDocker();
         using var probe = DockerEngineClient.Create(env.Endpoint, null, TimeSpan.FromSeconds(10));
@@ -73,7 +73,7 @@ public sealed class DockerEngineClientTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task Event_stream_messages_arrive_in_order_blank_lines_and_json_seq_separators_skipped_and_the_end_returns()
+    public async Task EventStreamMessagesArriveInOrderBlankLinesAndJsonSeqSeparatorsSkippedAndTheEndReturns()
     {
         await using var engine = new FakeDockerEngine();
         engine.EventsForStream = _ =>
@@ -96,7 +96,7 @@ public sealed class DockerEngineClientTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task A_message_that_is_not_json_fails_the_stream()
+    public async Task AMessageThatIsNotJsonFailsTheStream()
     {
         await using var engine = new FakeDockerEngine();
         engine.EventsForStream = _ => ["""{"Type":"container","Action":"start","Actor":{"ID":"a"}}""", "<html>proxy error</html>"];
@@ -113,13 +113,13 @@ public sealed class DockerEngineClientTests(DockerEnvironment env)
     [InlineData("<html><body>502 Bad Gateway</body></html>", "<html><body>502 Bad Gateway</body></html>")]
     [InlineData("{not json", "{not json")]
     [InlineData("", "")]
-    public void Error_message_is_the_engines_message_else_the_body(string body, string expected)
+    public void ErrorMessageIsTheEnginesMessageElseTheBody(string body, string expected)
     {
         Assert.Equal(expected, DockerEngineClient.ErrorMessage(body.Replace("\\n", "\n", StringComparison.Ordinal)));
     }
 
     [Fact]
-    public void A_long_foreign_error_body_is_shortened()
+    public void ALongForeignErrorBodyIsShortened()
     {
         var message = DockerEngineClient.ErrorMessage(new string('x', 5000));
         Assert.Equal(201, message.Length);
@@ -127,7 +127,7 @@ public sealed class DockerEngineClientTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task A_unix_socket_whose_path_has_a_space_is_reached_at_that_path()
+    public async Task AUnixSocketWhosePathHasASpaceIsReachedAtThatPath()
     {
         var dir = Directory.CreateTempSubdirectory("gorblink engine ");
         try
@@ -165,7 +165,7 @@ public sealed class DockerEngineClientTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task The_tcp_connector_turns_on_keepalive_probes()
+    public async Task TheTcpConnectorTurnsOnKeepaliveProbes()
     {
         var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -186,7 +186,7 @@ public sealed class DockerEngineClientTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task Inspect_of_an_id_the_scripted_engine_does_not_have_is_null()
+    public async Task InspectOfAnIdTheScriptedEngineDoesNotHaveIsNull()
     {
         await using var engine = new FakeDockerEngine();
         using var client = DockerEngineClient.Create(engine.Endpoint, new Version(1, 45), TimeSpan.FromSeconds(10));
@@ -194,7 +194,7 @@ public sealed class DockerEngineClientTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task An_ordinary_request_that_stalls_times_out_as_an_unavailable_engine()
+    public async Task AnOrdinaryRequestThatStallsTimesOutAsAnUnavailableEngine()
     {
         await using var engine = new FakeDockerEngine();
         var release = new TaskCompletionSource();
@@ -214,7 +214,7 @@ public sealed class DockerEngineClientTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task The_event_stream_outlives_the_request_timeout()
+    public async Task TheEventStreamOutlivesTheRequestTimeout()
     {
         await using var engine = new FakeDockerEngine { KeepStreamsOpen = true };
         engine.EventsForStream = _ => ["""{"Type":"container","Action":"start","Actor":{"ID":"a"},"time":1,"timeNano":1000000000}"""];
@@ -231,7 +231,7 @@ public sealed class DockerEngineClientTests(DockerEnvironment env)
     }
 
     [Fact]
-    public async Task An_event_request_whose_headers_never_come_times_out()
+    public async Task AnEventRequestWhoseHeadersNeverComeTimesOut()
     {
         // The kernel completes the connection from the listen backlog; nobody ever reads the request or answers it.
         var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
@@ -253,14 +253,14 @@ public sealed class DockerEngineClientTests(DockerEnvironment env)
     }
 
     [Fact]
-    public void A_long_error_body_is_never_cut_inside_a_surrogate_pair()
+    public void ALongErrorBodyIsNeverCutInsideASurrogatePair()
     {
         var message = DockerEngineClient.ErrorMessage(new string('x', 199) + "😀" + new string('y', 50));
         Assert.Equal(new string('x', 199) + "…", message);
     }
 
     [Fact]
-    public void A_named_pipe_endpoint_is_refused_naming_it()
+    public void ANamedPipeEndpointIsRefusedNamingIt()
     {
         var ex = Assert.Throws<ArgumentException>(() => DockerEngineClient.Create(new Uri("npipe:////./pipe/docker_engine"), null, TimeSpan.FromSeconds(1)));
         Assert.Contains("npipe", ex.Message, StringComparison.Ordinal);

@@ -19,7 +19,7 @@ public class StateFileFuzzTests
         (1, ByteMutator.From(Corpus.Bytes(target))));
 
     [Fact]
-    public void A_state_file_is_read_or_refused_with_a_state_file_error()
+    public void AStateFileIsReadOrRefusedWithAStateFileError()
     {
         FuzzRun.Run(Files("statefile"), bytes =>
         {
@@ -35,7 +35,7 @@ public class StateFileFuzzTests
     }
 
     [Fact]
-    public void An_ownership_file_is_read_or_refused_with_an_ownership_file_error()
+    public void AnOwnershipFileIsReadOrRefusedWithAnOwnershipFileError()
     {
         FuzzRun.Run(Files("ownership"), bytes => WithFile(bytes, path =>
         {
@@ -51,7 +51,7 @@ public class StateFileFuzzTests
     }
 
     [Fact]
-    public void A_vip_file_is_read_or_refused_with_a_vip_file_error()
+    public void AVipFileIsReadOrRefusedWithAVipFileError()
     {
         FuzzRun.Run(Files("vipstate"), bytes => WithFile(bytes, path =>
         {

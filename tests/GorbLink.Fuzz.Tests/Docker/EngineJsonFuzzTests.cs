@@ -25,7 +25,7 @@ public class EngineJsonFuzzTests
         (1, ByteMutator.From(Corpus.Bytes(target)).Select(b => Encoding.UTF8.GetString(b))));
 
     [Fact]
-    public void Any_inspect_answer_maps_and_builds_or_is_refused_by_the_json_reader()
+    public void AnyInspectAnswerMapsAndBuildsOrIsRefusedByTheJsonReader()
     {
         FuzzRun.Run(Texts("inspect"), json =>
         {
@@ -56,7 +56,7 @@ public class EngineJsonFuzzTests
     }
 
     [Fact]
-    public void Any_event_line_is_read_and_interpreted_or_refused_by_the_json_reader()
+    public void AnyEventLineIsReadAndInterpretedOrRefusedByTheJsonReader()
     {
         var lifecycles = Enum.GetValues<GorbLink.Core.Containers.ContainerLifecycle>();
         FuzzRun.Run(Gen.Select(Texts("events"), Gen.Int[0, lifecycles.Length - 1], Gen.Long), t =>

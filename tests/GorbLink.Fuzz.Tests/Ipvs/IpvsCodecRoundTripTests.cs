@@ -49,7 +49,7 @@ public class IpvsCodecRoundTripTests
     private static ReadOnlySpan<byte> Payload(byte[] message) => message.AsSpan(NetlinkConstants.MessageHeaderLength);
 
     [Fact]
-    public void A_service_written_then_parsed_is_the_same_service()
+    public void AServiceWrittenThenParsedIsTheSameService()
     {
         FuzzRun.Run(Services, service =>
         {
@@ -59,7 +59,7 @@ public class IpvsCodecRoundTripTests
     }
 
     [Fact]
-    public void A_destination_written_then_parsed_is_the_same_destination()
+    public void ADestinationWrittenThenParsedIsTheSameDestination()
     {
         var service = VirtualServiceKey.For(IpvsProtocol.Tcp, IPAddress.Parse("10.0.0.1"), 80);
         FuzzRun.Run(Destinations, destination =>

@@ -18,7 +18,7 @@ public class NetlinkReplyFuzzTests
     private static Gen<byte[]> Datagrams => ByteMutator.From([.. IpvsSeeds.Datagrams(), .. Corpus.Hex("netlink")]);
 
     [Fact]
-    public void Every_message_parser_returns_or_throws_a_protocol_error()
+    public void EveryMessageParserReturnsOrThrowsAProtocolError()
     {
         FuzzRun.Run(Datagrams, datagram =>
         {
@@ -66,7 +66,7 @@ public class NetlinkReplyFuzzTests
     ];
 
     [Fact]
-    public void An_exchange_answered_with_any_datagram_ends_in_a_result_or_a_netlink_error()
+    public void AnExchangeAnsweredWithAnyDatagramEndsInAResultOrANetlinkError()
     {
         FuzzRun.Run(Datagrams, datagram =>
         {

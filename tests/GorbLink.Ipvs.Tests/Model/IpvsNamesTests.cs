@@ -15,7 +15,7 @@ public sealed class IpvsNamesTests
 
     [Theory]
     [MemberData(nameof(Protocols))]
-    public void Protocols_round_trip_and_ignore_case(IpvsProtocol protocol, string word)
+    public void ProtocolsRoundTripAndIgnoreCase(IpvsProtocol protocol, string word)
     {
         Assert.Equal(word, IpvsNames.Protocol(protocol));
         Assert.True(IpvsNames.TryParseProtocol(IpvsNames.Protocol(protocol), out var parsed));
@@ -30,7 +30,7 @@ public sealed class IpvsNamesTests
     [InlineData("")]
     [InlineData(null)]
     [InlineData(" tcp")]
-    public void Unknown_protocols_are_refused(string? text) => Assert.False(IpvsNames.TryParseProtocol(text, out _));
+    public void UnknownProtocolsAreRefused(string? text) => Assert.False(IpvsNames.TryParseProtocol(text, out _));
 
     public static TheoryData<ForwardMethod, string, string[]> ForwardMethods() => new()
     {
@@ -41,7 +41,7 @@ public sealed class IpvsNamesTests
 
     [Theory]
     [MemberData(nameof(ForwardMethods))]
-    public void Forwarding_methods_round_trip_with_their_aliases(ForwardMethod method, string word, string[] aliases)
+    public void ForwardingMethodsRoundTripWithTheirAliases(ForwardMethod method, string word, string[] aliases)
     {
         Assert.Equal(word, IpvsNames.Forward(method));
         Assert.True(IpvsNames.TryParseForward(IpvsNames.Forward(method), out var parsed));
@@ -57,14 +57,14 @@ public sealed class IpvsNamesTests
     [Theory]
     [InlineData(ForwardMethod.Local, "local")]
     [InlineData(ForwardMethod.Bypass, "bypass")]
-    public void Kernel_only_forwarding_methods_render_but_are_not_asked_for(ForwardMethod method, string word)
+    public void KernelOnlyForwardingMethodsRenderButAreNotAskedFor(ForwardMethod method, string word)
     {
         Assert.Equal(word, IpvsNames.Forward(method));
         Assert.False(IpvsNames.TryParseForward(word, out _));
     }
 
     [Fact]
-    public void Every_mainline_scheduler_round_trips_and_case_matters_only_when_asked()
+    public void EveryMainlineSchedulerRoundTripsAndCaseMattersOnlyWhenAsked()
     {
         Assert.Contains(IpvsNames.DefaultScheduler, IpvsNames.MainlineSchedulers);
         Assert.DoesNotContain(IpvsNames.NoScheduler, IpvsNames.MainlineSchedulers);
@@ -101,7 +101,7 @@ public sealed class IpvsNamesTests
 
     [Theory]
     [MemberData(nameof(FlagCombinations))]
-    public void Flags_round_trip_for_every_scheduler(string scheduler, ServiceFlags flags)
+    public void FlagsRoundTripForEveryScheduler(string scheduler, ServiceFlags flags)
     {
         var words = IpvsNames.Flags(flags, scheduler);
         var parsed = ServiceFlags.None;
@@ -123,7 +123,7 @@ public sealed class IpvsNamesTests
     [InlineData("rr", ServiceFlags.Sched2 | ServiceFlags.Sched1, "flag-1,flag-2")]
     [InlineData("wrr", ServiceFlags.None, "none")]
     [InlineData("sh", ServiceFlags.Persistent, "none")]
-    public void Flags_render_in_ipvsadm_order_named_after_the_scheduler(string scheduler, ServiceFlags flags, string expected)
+    public void FlagsRenderInIpvsadmOrderNamedAfterTheScheduler(string scheduler, ServiceFlags flags, string expected)
     {
         Assert.Equal(expected, IpvsNames.Words(IpvsNames.Flags(flags, scheduler)));
         Assert.DoesNotContain("one-packet", IpvsNames.SchedulerFlags(flags, scheduler));
@@ -139,7 +139,7 @@ public sealed class IpvsNamesTests
     [InlineData("flag-2", FlagWordSet.All, ServiceFlags.Sched2, null)]
     [InlineData("flag-3", FlagWordSet.All, ServiceFlags.Sched3, null)]
     [InlineData("ops", FlagWordSet.All, ServiceFlags.OnePacket, null)]
-    public void Flag_words_and_the_sets_that_take_them(string text, FlagWordSet smallestSet, ServiceFlags flag, string? scheduler)
+    public void FlagWordsAndTheSetsThatTakeThem(string text, FlagWordSet smallestSet, ServiceFlags flag, string? scheduler)
     {
         Assert.True(IpvsNames.TryParseFlag(text.AsSpan(), FlagWordSet.All, out var word));
         Assert.Equal(flag, word.Flag);
@@ -148,7 +148,7 @@ public sealed class IpvsNamesTests
     }
 
     [Fact]
-    public void Known_flags_lists_every_table_word_once()
+    public void KnownFlagsListsEveryTableWordOnce()
     {
         Assert.Equal(
             "sh-fallback, sh-port, mh-fallback, mh-port, flag-1, flag-2, flag-3, one-packet",
@@ -161,7 +161,7 @@ public sealed class IpvsNamesTests
     [InlineData(TunnelType.Ipip, "ipip")]
     [InlineData(TunnelType.Gue, "gue")]
     [InlineData(TunnelType.Gre, "gre")]
-    public void Tunnel_types_round_trip(TunnelType type, string word)
+    public void TunnelTypesRoundTrip(TunnelType type, string word)
     {
         Assert.Equal(word, IpvsNames.Tunnel(type));
         Assert.True(IpvsNames.TryParseTunnel(word, out var parsed));
@@ -173,7 +173,7 @@ public sealed class IpvsNamesTests
     [InlineData(TunnelFlags.Checksum, "csum")]
     [InlineData(TunnelFlags.RemoteChecksum, "remcsum")]
     [InlineData(TunnelFlags.Checksum | TunnelFlags.RemoteChecksum, "csum,remcsum")]
-    public void Tunnel_flags_round_trip(TunnelFlags flags, string expected)
+    public void TunnelFlagsRoundTrip(TunnelFlags flags, string expected)
     {
         var words = IpvsNames.TunnelFlagWords(flags);
         Assert.Equal(expected, IpvsNames.Words(words));
@@ -189,7 +189,7 @@ public sealed class IpvsNamesTests
     [Theory]
     [InlineData(AddressFamily.InterNetwork, "inet", 32)]
     [InlineData(AddressFamily.InterNetworkV6, "inet6", 128)]
-    public void Families_round_trip(AddressFamily family, string word, int hostPrefix)
+    public void FamiliesRoundTrip(AddressFamily family, string word, int hostPrefix)
     {
         Assert.Equal(word, IpvsNames.Family(family));
         Assert.True(IpvsNames.TryParseFamily(word, out var parsed));
@@ -198,7 +198,7 @@ public sealed class IpvsNamesTests
     }
 
     [Fact]
-    public void Endpoints_bracket_IPv6()
+    public void EndpointsBracketIPv6()
     {
         Assert.Equal("10.0.0.1:80", IpvsNames.Endpoint(IPAddress.Parse("10.0.0.1"), 80));
         Assert.Equal("[2001:db8::1]:80", IpvsNames.Endpoint(IPAddress.Parse("2001:db8::1"), 80));

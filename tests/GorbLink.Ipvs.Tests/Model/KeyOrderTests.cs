@@ -18,7 +18,7 @@ public sealed class KeyOrderTests
     ];
 
     [Fact]
-    public void Numeric_order_is_family_then_address_port_protocol_with_marks_after_addresses()
+    public void NumericOrderIsFamilyThenAddressPortProtocolWithMarksAfterAddresses()
     {
         Assert.Equal(
             ["tcp 10.0.0.2:80", "udp 10.0.0.2:80", "tcp 10.0.0.2:443", "udp 10.0.0.10:53", "fwmark 5 (inet)",
@@ -27,7 +27,7 @@ public sealed class KeyOrderTests
     }
 
     [Fact]
-    public void Listing_order_is_ipvsadms_mark_family_protocol_address_port()
+    public void ListingOrderIsIpvsadmsMarkFamilyProtocolAddressPort()
     {
         Assert.Equal(
             ["tcp 10.0.0.2:80", "tcp 10.0.0.2:443", "udp 10.0.0.2:80", "udp 10.0.0.10:53", "tcp [2001:db8::1]:80",
@@ -36,7 +36,7 @@ public sealed class KeyOrderTests
     }
 
     [Fact]
-    public void Both_orders_sort_destinations_alike()
+    public void BothOrdersSortDestinationsAlike()
     {
         DestinationKey[] destinations =
         [

@@ -38,7 +38,7 @@ public sealed class RemoteModeTests
     }
 
     [Fact]
-    public async Task Creates_updates_and_removes_with_gorb_docker_link_ids()
+    public async Task CreatesUpdatesAndRemovesWithGorbDockerLinkIds()
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await using var rig = new AgentRig([daemon.Endpoint]);
@@ -79,7 +79,7 @@ public sealed class RemoteModeTests
     }
 
     [Fact]
-    public async Task An_explicit_vip_is_sent_as_the_host()
+    public async Task AnExplicitVipIsSentAsTheHost()
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await using var rig = new AgentRig([daemon.Endpoint]);
@@ -91,7 +91,7 @@ public sealed class RemoteModeTests
     }
 
     [Fact]
-    public async Task Changes_made_while_the_daemon_is_stopped_converge_when_it_is_back()
+    public async Task ChangesMadeWhileTheDaemonIsStoppedConvergeWhenItIsBack()
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await using var rig = new AgentRig([daemon.Endpoint]);
@@ -114,7 +114,7 @@ public sealed class RemoteModeTests
     }
 
     [Fact]
-    public async Task A_daemon_that_lost_its_state_gets_everything_back()
+    public async Task ADaemonThatLostItsStateGetsEverythingBack()
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await using var rig = new AgentRig([daemon.Endpoint]);
@@ -129,7 +129,7 @@ public sealed class RemoteModeTests
     }
 
     [Fact]
-    public async Task A_restarted_agent_deletes_what_went_away_meanwhile_and_leaves_other_clients_backends()
+    public async Task ARestartedAgentDeletesWhatWentAwayMeanwhileAndLeavesOtherClientsBackends()
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await using var rig = new AgentRig([daemon.Endpoint]);
@@ -153,7 +153,7 @@ public sealed class RemoteModeTests
     }
 
     [Fact]
-    public async Task Two_daemons_with_one_down_the_up_one_converges_and_the_down_one_when_it_comes_up()
+    public async Task TwoDaemonsWithOneDownTheUpOneConvergesAndTheDownOneWhenItComesUp()
     {
         await using var up = await TestDaemon.CreateAsync();
         await using var down = await TestDaemon.CreateAsync(start: false);
@@ -182,7 +182,7 @@ public sealed class RemoteModeTests
     }
 
     [Fact]
-    public async Task A_service_another_client_created_with_other_settings_and_its_backends_is_used_as_it_is_and_reported()
+    public async Task AServiceAnotherClientCreatedWithOtherSettingsAndItsBackendsIsUsedAsItIsAndReported()
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await SendAsync(daemon, HttpMethod.Put, "/service/web-80-tcp", """{"port":80,"method":"rr"}""");
@@ -202,7 +202,7 @@ public sealed class RemoteModeTests
     }
 
     [Fact]
-    public async Task An_empty_service_someone_created_with_other_settings_is_fixed()
+    public async Task AnEmptyServiceSomeoneCreatedWithOtherSettingsIsFixed()
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await SendAsync(daemon, HttpMethod.Put, "/service/web-80-tcp", """{"port":80,"method":"rr"}""");
@@ -218,7 +218,7 @@ public sealed class RemoteModeTests
     /// The agent reads it back, finds the difference and fixes it, in the same pass.
     /// </summary>
     [Fact]
-    public async Task A_409_on_create_is_verified_and_a_difference_fixed()
+    public async Task A409OnCreateIsVerifiedAndADifferenceFixed()
     {
         await using var daemon = await TestDaemon.CreateAsync();
         using var http = new HttpClient(new CreateFirstHandler(daemon, "/service/web-80-tcp", """{"port":80,"method":"lc"}""") { InnerHandler = new SocketsHttpHandler() })
@@ -273,7 +273,7 @@ public sealed class RemoteModeTests
     }
 
     [Fact]
-    public async Task A_service_the_agent_created_and_someone_changed_is_fixed()
+    public async Task AServiceTheAgentCreatedAndSomeoneChangedIsFixed()
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await using var rig = new AgentRig([daemon.Endpoint]);
@@ -290,7 +290,7 @@ public sealed class RemoteModeTests
     }
 
     [Fact]
-    public async Task A_backend_id_someone_else_holds_for_another_endpoint_is_left_alone_and_reported()
+    public async Task ABackendIdSomeoneElseHoldsForAnotherEndpointIsLeftAloneAndReported()
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await SendAsync(daemon, HttpMethod.Put, "/service/web-80-tcp", """{"port":80}""");
@@ -304,7 +304,7 @@ public sealed class RemoteModeTests
     }
 
     [Fact]
-    public async Task The_token_is_sent_as_a_bearer_token()
+    public async Task TheTokenIsSentAsABearerToken()
     {
         await using var daemon = await TestDaemon.CreateAsync(token: "s3cret");
         await using var rig = new AgentRig([daemon.Endpoint], token: "s3cret");
@@ -315,7 +315,7 @@ public sealed class RemoteModeTests
     }
 
     [Fact]
-    public async Task Cleanup_deletes_only_what_the_agent_created()
+    public async Task CleanupDeletesOnlyWhatTheAgentCreated()
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await using var rig = new AgentRig([daemon.Endpoint]);

@@ -11,7 +11,7 @@ public sealed class RemoteOwnershipTests : IDisposable
     private string PathOf(string name) => Path.Combine(_directory.FullName, name);
 
     [Fact]
-    public void A_file_written_by_an_earlier_version_loads_and_is_written_back_in_the_same_format()
+    public void AFileWrittenByAnEarlierVersionLoadsAndIsWrittenBackInTheSameFormat()
     {
         var path = PathOf("remote-dir1_4672.json");
         // As GorbLink wrote it before the pipeline redesign (format version 1).
@@ -44,7 +44,7 @@ public sealed class RemoteOwnershipTests : IDisposable
     [InlineData("garbage", "is not valid JSON")]
     [InlineData("""{"version":2}""", "format version 2")]
     [InlineData("""{"version":1,"services":[""]}""", "a service id is empty")]
-    public void A_damaged_file_is_an_error_naming_the_file(string content, string problem)
+    public void ADamagedFileIsAnErrorNamingTheFile(string content, string problem)
     {
         var path = PathOf("remote-dir1_4672.json");
         File.WriteAllText(path, content);
@@ -56,7 +56,7 @@ public sealed class RemoteOwnershipTests : IDisposable
     }
 
     [Fact]
-    public void No_file_means_nothing_is_owned()
+    public void NoFileMeansNothingIsOwned()
     {
         var owned = new RemoteOwnership(PathOf("missing/remote-dir1_4672.json"), "dir1:4672");
         owned.Load();

@@ -59,7 +59,7 @@ public sealed class RemotePlanExecutorTests
     }
 
     [Fact]
-    public async Task A_refused_service_create_is_reported_and_its_backends_are_not_sent()
+    public async Task ARefusedServiceCreateIsReportedAndItsBackendsAreNotSent()
     {
         await using var daemon = await TestDaemon.CreateAsync();
         var state = Directory.CreateTempSubdirectory("gorblink-exec-");
@@ -83,7 +83,7 @@ public sealed class RemotePlanExecutorTests
     }
 
     [Fact]
-    public async Task A_409_on_create_is_read_back_and_the_difference_patched_before_the_backends_are_added()
+    public async Task A409OnCreateIsReadBackAndTheDifferencePatchedBeforeTheBackendsAreAdded()
     {
         await using var daemon = await TestDaemon.CreateAsync();
         var state = Directory.CreateTempSubdirectory("gorblink-exec-");

@@ -44,7 +44,7 @@ public sealed class RemoteResilienceTests
     /// </summary>
     [Theory]
     [MemberData(nameof(IdempotentFaults))]
-    public async Task An_idempotent_call_that_fails_once_is_retried_within_the_pass(string method, string path, string fault)
+    public async Task AnIdempotentCallThatFailsOnceIsRetriedWithinThePass(string method, string path, string fault)
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await using var proxy = await FaultProxy.StartAsync(daemon);
@@ -73,7 +73,7 @@ public sealed class RemoteResilienceTests
     [Theory]
     [InlineData("503")]
     [InlineData("reset")]
-    public async Task A_patch_that_fails_once_is_not_retried_and_a_later_pass_applies_it(string fault)
+    public async Task APatchThatFailsOnceIsNotRetriedAndALaterPassAppliesIt(string fault)
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await using var proxy = await FaultProxy.StartAsync(daemon);
@@ -112,7 +112,7 @@ public sealed class RemoteResilienceTests
     /// the agent can only make because it still knows the backend is its own.
     /// </summary>
     [Fact]
-    public async Task A_slow_daemon_times_out_per_attempt_loses_nothing_and_converges_when_fast_again()
+    public async Task ASlowDaemonTimesOutPerAttemptLosesNothingAndConvergesWhenFastAgain()
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await using var proxy = await FaultProxy.StartAsync(daemon);
@@ -167,7 +167,7 @@ public sealed class RemoteResilienceTests
     /// the agent converges.
     /// </summary>
     [Fact]
-    public async Task The_breaker_opens_on_503s_stops_calling_the_daemon_and_closes_when_it_is_healthy()
+    public async Task TheBreakerOpensOn503sStopsCallingTheDaemonAndClosesWhenItIsHealthy()
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await using var proxy = await FaultProxy.StartAsync(daemon);

@@ -25,7 +25,7 @@ public sealed class GorbWordsTests
 
     [Theory]
     [MemberData(nameof(FlagCombinations))]
-    public void Flags_round_trip_in_gorbs_spelling(string scheduler, ServiceFlags flags)
+    public void FlagsRoundTripInGorbsSpelling(string scheduler, ServiceFlags flags)
     {
         var text = GorbWords.Flags(flags, scheduler);
         Assert.True(GorbWords.TryParseFlags(text, out var parsed, out var unknown), unknown);
@@ -40,11 +40,11 @@ public sealed class GorbWordsTests
     [InlineData("mh", ServiceFlags.Sched1 | ServiceFlags.Sched2, "flag-1|flag-2")]
     [InlineData("wrr", ServiceFlags.Sched3 | ServiceFlags.OnePacket, "flag-3|one-packet")]
     [InlineData("wrr", ServiceFlags.None, "")]
-    public void Flags_are_written_in_the_vocabularys_order(string scheduler, ServiceFlags flags, string expected) =>
+    public void FlagsAreWrittenInTheVocabularysOrder(string scheduler, ServiceFlags flags, string expected) =>
         Assert.Equal(expected, GorbWords.Flags(flags, scheduler));
 
     [Fact]
-    public void Every_flag_word_of_the_vocabulary_is_taken()
+    public void EveryFlagWordOfTheVocabularyIsTaken()
     {
         foreach (var word in IpvsNames.ServiceFlagWords)
         {
@@ -59,7 +59,7 @@ public sealed class GorbWordsTests
     [InlineData(ForwardMethod.Nat, "nat")]
     [InlineData(ForwardMethod.DirectRoute, "dr")]
     [InlineData(ForwardMethod.Tunnel, "tunnel")]
-    public void Forwarding_methods_round_trip(ForwardMethod method, string word)
+    public void ForwardingMethodsRoundTrip(ForwardMethod method, string word)
     {
         Assert.Equal(word, GorbWords.Forward(method));
         Assert.Equal(IpvsNames.Forward(method), GorbWords.Forward(method));
@@ -72,7 +72,7 @@ public sealed class GorbWordsTests
     [InlineData("", ForwardMethod.Nat)]
     [InlineData("ipip", ForwardMethod.Tunnel)]
     [InlineData("DR", ForwardMethod.DirectRoute)]
-    public void Empty_means_nat_and_ipip_means_tunnel(string? text, ForwardMethod expected)
+    public void EmptyMeansNatAndIpipMeansTunnel(string? text, ForwardMethod expected)
     {
         Assert.True(GorbWords.TryParseForward(text, out var parsed));
         Assert.Equal(expected, parsed);
@@ -81,8 +81,8 @@ public sealed class GorbWordsTests
     [Theory]
     [InlineData(ForwardMethod.Local)]
     [InlineData(ForwardMethod.Bypass)]
-    public void Kernel_only_methods_go_to_gorb_as_nat(ForwardMethod method) => Assert.Equal("nat", GorbWords.Forward(method));
+    public void KernelOnlyMethodsGoToGorbAsNat(ForwardMethod method) => Assert.Equal("nat", GorbWords.Forward(method));
 
     [Fact]
-    public void The_default_scheduler_is_the_vocabularys() => Assert.Equal(IpvsNames.DefaultScheduler, GorbWords.DefaultScheduler);
+    public void TheDefaultSchedulerIsTheVocabularys() => Assert.Equal(IpvsNames.DefaultScheduler, GorbWords.DefaultScheduler);
 }

@@ -19,18 +19,18 @@ public sealed class ProtocolTests
     [InlineData("nginx", 80, IpvsProtocol.Tcp, "nginx-80-tcp")]
     [InlineData("sonatype/nexus", 8081, IpvsProtocol.Tcp, "sonatype-nexus-8081-tcp")]
     [InlineData("registry:5000/team/app", 53, IpvsProtocol.Udp, "registry-5000-team-app-53-udp")]
-    public void Service_ids_follow_gorb_docker_link(string name, ushort port, IpvsProtocol protocol, string expected) =>
+    public void ServiceIdsFollowGorbDockerLink(string name, ushort port, IpvsProtocol protocol, string expected) =>
         Assert.Equal(expected, GorbIds.ServiceId(name, port, protocol));
 
     [Theory]
     [InlineData("/serene_goldstine", 32768, "serene_goldstine-32768-tcp")]
     [InlineData("serene_goldstine", 32768, "serene_goldstine-32768-tcp")]
     [InlineData("/swarm-node-2/motd", 32768, "swarm-node-2-motd-32768-tcp")]
-    public void Backend_ids_follow_gorb_docker_link(string container, ushort port, string expected) =>
+    public void BackendIdsFollowGorbDockerLink(string container, ushort port, string expected) =>
         Assert.Equal(expected, GorbIds.BackendId(container, port, IpvsProtocol.Tcp));
 
     [Fact]
-    public void Health_check_args_are_sent_as_json_strings()
+    public void HealthCheckArgsAreSentAsJsonStrings()
     {
         var options = new GorbBackendOptions { Host = "10.0.0.5", Port = 8080, Pulse = GorbPulse.Http("/health", expect: 204, port: 9000) };
 
@@ -45,7 +45,7 @@ public sealed class ProtocolTests
     }
 
     [Fact]
-    public void Service_options_serialize_with_gorbs_field_names()
+    public void ServiceOptionsSerializeWithGorbsFieldNames()
     {
         var json = JsonSerializer.Serialize(new GorbServiceOptions { Host = "", Port = 80, Protocol = "tcp", Method = "wrr", Flags = "" },
             GorbJsonContext.Default.GorbServiceOptions);
@@ -59,7 +59,7 @@ public sealed class ProtocolTests
     [InlineData("http://10.0.0.1:4672/", "http://10.0.0.1:4672/", "remote-10.0.0.1_4672.json")]
     [InlineData("https://lb.example/gorb", "https://lb.example/gorb/", "remote-https-lb.example_443-gorb.json")]
     [InlineData("[fd00::1]:4672", "http://[fd00::1]:4672/", "remote-fd00__1_4672.json")]
-    public void Remote_endpoints_parse_with_http_assumed(string text, string url, string file)
+    public void RemoteEndpointsParseWithHttpAssumed(string text, string url, string file)
     {
         var endpoint = RemoteEndpoint.Parse(text);
         Assert.Equal(url, endpoint.BaseAddress.ToString());
@@ -70,7 +70,7 @@ public sealed class ProtocolTests
     [InlineData("")]
     [InlineData("ftp://host:21")]
     [InlineData("http://host:4672/?x=1")]
-    public void Bad_remote_endpoints_are_refused_naming_the_option(string text)
+    public void BadRemoteEndpointsAreRefusedNamingTheOption(string text)
     {
         var e = Assert.Throws<ArgumentException>(() => RemoteEndpoint.Parse(text));
         Assert.StartsWith("-r/--remote", e.Message, StringComparison.Ordinal);
@@ -82,7 +82,7 @@ public sealed class ProtocolTests
     [InlineData("2hours", 7200)]
     [InlineData("+5sec", 5)]
     [InlineData("", 60)]
-    public void Intervals_use_gorbs_syntax(string text, int seconds)
+    public void IntervalsUseGorbsSyntax(string text, int seconds)
     {
         Assert.True(GorbWords.TryParseInterval(text, out var interval, out _));
         Assert.Equal(TimeSpan.FromSeconds(seconds), interval);
@@ -94,7 +94,7 @@ public sealed class ProtocolTests
     [InlineData("-1s")]
     [InlineData("0m")]
     [InlineData("5 m")]
-    public void Bad_intervals_are_refused(string text) => Assert.False(GorbWords.TryParseInterval(text, out _, out _));
+    public void BadIntervalsAreRefused(string text) => Assert.False(GorbWords.TryParseInterval(text, out _, out _));
 
     private static ContainerRecord Container(string name, ushort hostPort, string service, ushort port, ushort? virtualPort = null, string? vip = null,
         string? scheduler = null, string? flags = null, uint? persistence = null)
@@ -124,7 +124,7 @@ public sealed class ProtocolTests
     }
 
     [Fact]
-    public void The_mapping_uses_the_container_port_in_the_vsid_and_the_daemons_default_address_without_a_vip_label()
+    public void TheMappingUsesTheContainerPortInTheVsidAndTheDaemonsDefaultAddressWithoutAVipLabel()
     {
         var state = Map(Container("web-1", 32768, "web", 80, virtualPort: 8080), Container("api-1", 40000, "api", 9000, vip: "10.1.0.9",
             scheduler: "sh", flags: "sh-port", persistence: 60));
@@ -146,7 +146,7 @@ public sealed class ProtocolTests
     }
 
     [Fact]
-    public void Two_services_that_would_share_a_vsid_are_reported_and_only_the_first_is_sent()
+    public void TwoServicesThatWouldShareAVsidAreReportedAndOnlyTheFirstIsSent()
     {
         var state = Map(Container("a", 32768, "web", 80, virtualPort: 8080), Container("b", 32769, "web", 80, virtualPort: 8081));
 
@@ -159,7 +159,7 @@ public sealed class ProtocolTests
     [InlineData("nginx:latest", "nginx-latest-80-tcp")]
     [InlineData("sonatype/nexus", "sonatype-nexus-80-tcp")]
     [InlineData("registry:5000/team/app:1.2", "registry-5000-team-app-1.2-80-tcp")]
-    public void Without_a_service_label_the_vsid_is_made_from_the_image_as_gorb_docker_link_makes_it(string image, string vsId)
+    public void WithoutAServiceLabelTheVsidIsMadeFromTheImageAsGorbDockerLinkMakesIt(string image, string vsId)
     {
         var unlabelled = Container("web-1", 32768, "unused", 80) with
         {
@@ -172,7 +172,7 @@ public sealed class ProtocolTests
     }
 
     [Fact]
-    public void One_packet_is_not_sent_to_a_gorb_daemon_and_is_reported()
+    public void OnePacketIsNotSentToAGorbDaemonAndIsReported()
     {
         var state = Map(Container("dns-1", 32768, "dns", 53, scheduler: "sh", flags: "sh-port,one-packet"));
 
@@ -185,7 +185,7 @@ public sealed class ProtocolTests
     }
 
     [Fact]
-    public void A_service_difference_is_described_in_words()
+    public void AServiceDifferenceIsDescribedInWords()
     {
         var state = Map(Container("web-1", 32768, "web", 80));
         var daemon = new GorbServiceOptions { Host = "", Port = 80, Protocol = "TCP", Method = "rr", Flags = "flag-1", Persistent = false };

@@ -29,7 +29,7 @@ public sealed class ServeCheckConcurrencyTests
     /// waiting checks run, still never more than N at once, and every backend's check arrives.
     /// </summary>
     [Fact]
-    public async Task No_more_than_max_concurrent_checks_run_at_once_and_every_backend_is_checked()
+    public async Task NoMoreThanMaxConcurrentChecksRunAtOnceAndEveryBackendIsChecked()
     {
         const int max = 2;
         const int backends = 6;

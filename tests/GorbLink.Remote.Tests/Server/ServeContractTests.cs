@@ -50,7 +50,7 @@ public sealed class ServeContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Put_service_as_gorb_docker_link_sends_it_creates_it_on_the_default_address_with_wrr()
+    public async Task PutServiceAsGorbDockerLinkSendsItCreatesItOnTheDefaultAddressWithWrr()
     {
         var (status, body, response) = await SendAsync("PUT", "/service/web-80-tcp",
             """{"host":"","port":80,"protocol":"tcp","method":"","flags":"","persistent":false}""");
@@ -65,7 +65,7 @@ public sealed class ServeContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Get_service_list_is_a_json_array_of_ids_tab_indented()
+    public async Task GetServiceListIsAJsonArrayOfIdsTabIndented()
     {
         var (_, empty, _) = await SendAsync("GET", "/service");
         Assert.Equal("[]", empty.Trim());
@@ -82,7 +82,7 @@ public sealed class ServeContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Get_service_shows_options_with_defaults_health_and_backends()
+    public async Task GetServiceShowsOptionsWithDefaultsHealthAndBackends()
     {
         await CreateWebAsync();
         await OkAsync("PUT", "/service/web-80-tcp/web-1-32768-tcp", """{"host":"10.0.0.5","port":32768,"weight":0,"method":"","pulse":null}""");
@@ -104,7 +104,7 @@ public sealed class ServeContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Put_backend_with_weight_0_gets_weight_100_nat_and_get_backend_shows_options_and_metrics()
+    public async Task PutBackendWithWeight0GetsWeight100NatAndGetBackendShowsOptionsAndMetrics()
     {
         await CreateWebAsync();
         var body = await OkAsync("PUT", "/service/web-80-tcp/web-1-32768-tcp",
@@ -131,7 +131,7 @@ public sealed class ServeContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Dr_and_tunnel_forwarding_and_udp_pulse_none()
+    public async Task DrAndTunnelForwardingAndUdpPulseNone()
     {
         await CreateWebAsync();
         await OkAsync("PUT", "/service/web-80-tcp/a", """{"host":"10.0.0.5","port":80,"method":"dr"}""");
@@ -144,7 +144,7 @@ public sealed class ServeContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Conflicts_and_not_found_answer_409_and_404_with_an_error_body()
+    public async Task ConflictsAndNotFoundAnswer409And404WithAnErrorBody()
     {
         await CreateWebAsync();
         await OkAsync("PUT", "/service/web-80-tcp/web-1", """{"host":"10.0.0.5","port":32768}""");
@@ -184,7 +184,7 @@ public sealed class ServeContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Patch_backend_applies_only_the_weight_and_0_is_allowed()
+    public async Task PatchBackendAppliesOnlyTheWeightAnd0IsAllowed()
     {
         await CreateWebAsync();
         await OkAsync("PUT", "/service/web-80-tcp/web-1", """{"host":"10.0.0.5","port":32768,"weight":50}""");
@@ -202,7 +202,7 @@ public sealed class ServeContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Delete_backend_then_service_removes_them_from_the_kernel()
+    public async Task DeleteBackendThenServiceRemovesThemFromTheKernel()
     {
         await CreateWebAsync();
         await OkAsync("PUT", "/service/web-80-tcp/web-1", """{"host":"10.0.0.5","port":32768}""");
@@ -222,7 +222,7 @@ public sealed class ServeContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Persistent_is_really_applied_with_300_s_or_the_given_timeout()
+    public async Task PersistentIsReallyAppliedWith300SOrTheGivenTimeout()
     {
         await OkAsync("PUT", "/service/a", """{"host":"10.1.0.1","port":80,"persistent":true}""");
         await OkAsync("PUT", "/service/b", """{"host":"10.1.0.1","port":81,"persistent":true,"persistence_timeout":60}""");
@@ -235,7 +235,7 @@ public sealed class ServeContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Patch_service_changes_scheduler_flags_and_persistence_but_not_the_endpoint()
+    public async Task PatchServiceChangesSchedulerFlagsAndPersistenceButNotTheEndpoint()
     {
         await CreateWebAsync();
 
@@ -303,7 +303,7 @@ public sealed class ServeContractTests : IAsyncLifetime
 
     [Theory]
     [MemberData(nameof(BadRequests))]
-    public async Task Bad_requests_are_400_naming_the_field_and_change_nothing(string path, string body, string field, string says)
+    public async Task BadRequestsAre400NamingTheFieldAndChangeNothing(string path, string body, string field, string says)
     {
         await OkAsync("PUT", "/service/svc", """{"host":"10.1.0.1","port":8080}""");
         var before = Kernel.Dump();
@@ -322,7 +322,7 @@ public sealed class ServeContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Bad_patch_of_a_backend_is_400_naming_the_field()
+    public async Task BadPatchOfABackendIs400NamingTheField()
     {
         await CreateWebAsync();
         await OkAsync("PUT", "/service/web-80-tcp/web-1", """{"host":"10.0.0.5","port":32768}""");
@@ -338,7 +338,7 @@ public sealed class ServeContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Oversized_body_is_413_and_changes_nothing()
+    public async Task OversizedBodyIs413AndChangesNothing()
     {
         var before = Kernel.Dump();
         var huge = """{"port":80,"host":"","flags":"" """ + new string(' ', 100 * 1024) + "}";
@@ -352,7 +352,7 @@ public sealed class ServeContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Pulse_args_may_be_numbers_or_strings()
+    public async Task PulseArgsMayBeNumbersOrStrings()
     {
         await CreateWebAsync();
 
@@ -369,7 +369,7 @@ public sealed class ServeContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_ipvs_failure_is_500_error_while_calling_into_ipvs()
+    public async Task AnIpvsFailureIs500ErrorWhileCallingIntoIpvs()
     {
         Kernel.Refuse = op => op is IpvsOperation.CreateService ? 12 : 0; // ENOMEM
 
@@ -381,7 +381,7 @@ public sealed class ServeContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_entry_someone_else_made_in_the_kernel_is_409_and_left_alone()
+    public async Task AnEntrySomeoneElseMadeInTheKernelIs409AndLeftAlone()
     {
         var foreign = new GorbLink.Core.Desired.DesiredService(new VirtualService(Web, new VirtualServiceSpec { Scheduler = "rr" }), []);
         Kernel.AddForeign(foreign);
@@ -394,7 +394,7 @@ public sealed class ServeContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Metrics_are_prometheus_text_with_gorbs_names_and_labels()
+    public async Task MetricsArePrometheusTextWithGorbsNamesAndLabels()
     {
         await CreateWebAsync();
         await OkAsync("PUT", "/service/web-80-tcp/web-1-32768-tcp", """{"host":"10.0.0.5","port":32768,"weight":7}""");
@@ -414,7 +414,7 @@ public sealed class ServeContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Field_names_are_matched_case_insensitively_as_go_does()
+    public async Task FieldNamesAreMatchedCaseInsensitivelyAsGoDoes()
     {
         await OkAsync("PUT", "/service/web-80-tcp", """{"Host":"10.1.0.1","PORT":80,"Method":"rr","unknown_field":1}""");
 

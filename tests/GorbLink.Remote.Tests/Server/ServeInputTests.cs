@@ -46,7 +46,7 @@ public sealed class ServeInputTests
     [InlineData("""{"version":1,"backends":[{"id":"b","service":"web"},{"id":"b","service":"web"}]}""", "listed twice")]
     [InlineData("null", "null")]
     [InlineData("{", "damaged")]
-    public async Task A_damaged_state_file_is_the_typed_move_it_away_error(string content, string says)
+    public async Task ADamagedStateFileIsTheTypedMoveItAwayError(string content, string says)
     {
         await using var daemon = await TestDaemon.CreateAsync(start: false);
         await daemon.Kernel.CreateServiceAsync(new VirtualService(Web, VirtualServiceSpec.Default), Ct);
@@ -63,7 +63,7 @@ public sealed class ServeInputTests
     [InlineData("path")]
     [InlineData("host")]
     [InlineData("expect")]
-    public async Task Invalid_utf8_in_pulse_args_is_400_with_a_body(string arg)
+    public async Task InvalidUtf8InPulseArgsIs400WithABody(string arg)
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await OkAsync(daemon, "PUT", "/service/web", """{"port":80}""");
@@ -85,7 +85,7 @@ public sealed class ServeInputTests
     [InlineData("10.1")]
     [InlineData("exa mple.com")]
     [InlineData("fe80::1%1")]
-    public async Task A_pulse_host_that_is_no_address_or_name_is_400(string host)
+    public async Task APulseHostThatIsNoAddressOrNameIs400(string host)
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await OkAsync(daemon, "PUT", "/service/web", """{"port":80}""");
@@ -107,7 +107,7 @@ public sealed class ServeInputTests
     [InlineData("10.1")]
     [InlineData("0x0a000001")]
     [InlineData("010.001.000.001")]
-    public async Task Put_service_refuses_a_vip_the_labels_refuse(string vip)
+    public async Task PutServiceRefusesAVipTheLabelsRefuse(string vip)
     {
         await using var daemon = await TestDaemon.CreateAsync();
 
@@ -124,7 +124,7 @@ public sealed class ServeInputTests
     [InlineData("""{"host":"10.1","port":80}""", "host")]
     [InlineData("""{"host":"224.0.0.1","port":80}""", "host")]
     [InlineData("""{"host":"10.0.0.5","port":80,"weight":70000}""", "weight")]
-    public async Task Put_backend_refuses_addresses_and_weights_the_labels_refuse(string body, string field)
+    public async Task PutBackendRefusesAddressesAndWeightsTheLabelsRefuse(string body, string field)
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await OkAsync(daemon, "PUT", "/service/web", """{"port":80}""");
@@ -137,7 +137,7 @@ public sealed class ServeInputTests
     }
 
     [Fact]
-    public async Task Patch_backend_refuses_a_weight_above_65535()
+    public async Task PatchBackendRefusesAWeightAbove65535()
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await OkAsync(daemon, "PUT", "/service/web", """{"port":80}""");
@@ -151,7 +151,7 @@ public sealed class ServeInputTests
     }
 
     [Fact]
-    public async Task A_drain_survives_a_restart()
+    public async Task ADrainSurvivesARestart()
     {
         await using var daemon = await TestDaemon.CreateAsync();
         var key = new DestinationKey(IPAddress.Parse("10.0.0.5"), 80);
@@ -172,7 +172,7 @@ public sealed class ServeInputTests
     }
 
     [Fact]
-    public async Task A_health_check_that_throws_or_whose_report_throws_goes_on_checking()
+    public async Task AHealthCheckThatThrowsOrWhoseReportThrowsGoesOnChecking()
     {
         var reports = new List<(bool Up, string Detail)>();
         var calls = 0;

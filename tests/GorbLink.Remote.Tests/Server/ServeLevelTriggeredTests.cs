@@ -51,7 +51,7 @@ public sealed class ServeLevelTriggeredTests
     }
 
     [Fact]
-    public async Task A_service_deleted_from_the_kernel_by_someone_else_comes_back_with_the_next_pass_and_foreign_entries_stay()
+    public async Task AServiceDeletedFromTheKernelBySomeoneElseComesBackWithTheNextPassAndForeignEntriesStay()
     {
         await using var daemon = await FastResyncAsync();
         await CreateWebWithBackendAsync(daemon);
@@ -67,7 +67,7 @@ public sealed class ServeLevelTriggeredTests
     }
 
     [Fact]
-    public async Task After_a_flush_of_the_whole_table_only_serves_own_entries_come_back()
+    public async Task AfterAFlushOfTheWholeTableOnlyServesOwnEntriesComeBack()
     {
         await using var daemon = await FastResyncAsync();
         await CreateWebWithBackendAsync(daemon);
@@ -80,7 +80,7 @@ public sealed class ServeLevelTriggeredTests
     }
 
     [Fact]
-    public async Task A_destination_someone_else_added_to_serves_service_is_left_alone()
+    public async Task ADestinationSomeoneElseAddedToServesServiceIsLeftAlone()
     {
         await using var daemon = await FastResyncAsync();
         await CreateWebWithBackendAsync(daemon);
@@ -97,7 +97,7 @@ public sealed class ServeLevelTriggeredTests
     }
 
     [Fact]
-    public async Task A_netlink_failure_during_a_request_is_500_with_a_body_and_changes_nothing()
+    public async Task ANetlinkFailureDuringARequestIs500WithABodyAndChangesNothing()
     {
         await using var daemon = await FastResyncAsync();
         daemon.Kernel.FailNextBatch = new NetlinkProtocolException("malformed ACK: 12 bytes");
@@ -114,7 +114,7 @@ public sealed class ServeLevelTriggeredTests
     }
 
     [Fact]
-    public async Task A_failure_after_the_kernel_took_the_batch_is_500_and_the_next_pass_takes_the_entry_back_out()
+    public async Task AFailureAfterTheKernelTookTheBatchIs500AndTheNextPassTakesTheEntryBackOut()
     {
         await using var daemon = await FastResyncAsync();
         daemon.Kernel.FailAfterNextBatch = new NetlinkException("receive", new Errno(105), "no buffer space available");
@@ -128,7 +128,7 @@ public sealed class ServeLevelTriggeredTests
     }
 
     [Fact]
-    public async Task A_refused_write_is_matched_to_its_request_by_the_operation_whatever_its_text()
+    public async Task ARefusedWriteIsMatchedToItsRequestByTheOperationWhateverItsText()
     {
         await using var daemon = await FastResyncAsync();
         await OkAsync(daemon, "PUT", "/service/web-80-tcp", """{"port":80,"method":"rr"}""");
@@ -150,7 +150,7 @@ public sealed class ServeLevelTriggeredTests
     }
 
     [Fact]
-    public async Task A_kernel_that_fails_every_pass_is_retried_until_it_recovers()
+    public async Task AKernelThatFailsEveryPassIsRetriedUntilItRecovers()
     {
         await using var daemon = await FastResyncAsync();
         await CreateWebWithBackendAsync(daemon);

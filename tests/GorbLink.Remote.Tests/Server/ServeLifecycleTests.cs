@@ -21,7 +21,7 @@ public sealed class ServeLifecycleTests
     }
 
     [Fact]
-    public async Task A_restarted_daemon_adopts_its_entries_without_flushing_and_leaves_foreign_ones_alone()
+    public async Task ARestartedDaemonAdoptsItsEntriesWithoutFlushingAndLeavesForeignOnesAlone()
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await PutAsync(daemon, "/service/web-80-tcp", """{"port":80,"method":"rr","persistent":true}""");
@@ -50,7 +50,7 @@ public sealed class ServeLifecycleTests
     }
 
     [Fact]
-    public async Task Entries_gone_from_the_kernel_while_the_daemon_was_down_are_forgotten()
+    public async Task EntriesGoneFromTheKernelWhileTheDaemonWasDownAreForgotten()
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await PutAsync(daemon, "/service/web-80-tcp", """{"port":80}""");
@@ -65,7 +65,7 @@ public sealed class ServeLifecycleTests
     }
 
     [Fact]
-    public async Task Flush_on_start_empties_the_kernel_and_the_daemon()
+    public async Task FlushOnStartEmptiesTheKernelAndTheDaemon()
     {
         await using var daemon = await TestDaemon.CreateAsync();
         await PutAsync(daemon, "/service/web-80-tcp", """{"port":80}""");
@@ -80,7 +80,7 @@ public sealed class ServeLifecycleTests
     }
 
     [Fact]
-    public async Task A_token_is_required_when_set()
+    public async Task ATokenIsRequiredWhenSet()
     {
         await using var daemon = await TestDaemon.CreateAsync(token: "s3cret");
         using var anonymous = new HttpClient { BaseAddress = daemon.BaseAddress };
@@ -93,7 +93,7 @@ public sealed class ServeLifecycleTests
     }
 
     [Fact]
-    public async Task A_tcp_check_sets_weight_0_when_the_backend_is_down_and_restores_weight_1_when_it_is_up()
+    public async Task ATcpCheckSetsWeight0WhenTheBackendIsDownAndRestoresWeight1WhenItIsUp()
     {
         await using var daemon = await TestDaemon.CreateAsync(pulses: true);
         var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -138,7 +138,7 @@ public sealed class ServeLifecycleTests
     }
 
     [Fact]
-    public async Task An_http_check_compares_the_status_with_expect_given_as_a_number_or_a_string()
+    public async Task AnHttpCheckComparesTheStatusWithExpectGivenAsANumberOrAString()
     {
         await using var daemon = await TestDaemon.CreateAsync(pulses: true);
         var listener = new TcpListener(IPAddress.Loopback, 0);
