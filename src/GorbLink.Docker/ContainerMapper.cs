@@ -30,7 +30,11 @@ public static class ContainerMapper
             Name = (inspect.Name ?? "").TrimStart('/'),
             Image = string.IsNullOrEmpty(config?.Image) ? inspect.Image ?? "" : config.Image,
             Created = DockerTime.ParseUnixNanos(inspect.Created) is { } created ? DockerTime.ToDateTimeOffset(created) : default,
-            Labels = config?.Labels is { } labels ? labels.ToImmutableDictionary(StringComparer.Ordinal) : ImmutableDictionary<string, string>.Empty,
+            // A label is a string; a null value in the engine's answer is damaged and read as empty, so that an error
+            // about it still names a value.
+            Labels = config?.Labels is { } labels
+                ? labels.ToImmutableDictionary(l => l.Key, l => l.Value ?? "", StringComparer.Ordinal)
+                : ImmutableDictionary<string, string>.Empty,
             Lifecycle = lifecycle,
             Health = MapHealth(inspect.State?.Health),
             ExposedPorts = MapExposedPorts(config?.ExposedPorts),
