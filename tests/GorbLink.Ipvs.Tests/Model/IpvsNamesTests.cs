@@ -82,25 +82,8 @@ public sealed class IpvsNamesTests
     }
 
     /// <summary>Every settable combination of SCHED1..3 and one-packet.</summary>
-    public static TheoryData<string, ServiceFlags> FlagCombinations()
-    {
-        var data = new TheoryData<string, ServiceFlags>();
-        ServiceFlags[] bits = [ServiceFlags.Sched1, ServiceFlags.Sched2, ServiceFlags.Sched3, ServiceFlags.OnePacket];
-        foreach (var scheduler in IpvsNames.MainlineSchedulers)
-        {
-            for (var mask = 0; mask < 1 << bits.Length; mask++)
-            {
-                var flags = ServiceFlags.None;
-                for (var i = 0; i < bits.Length; i++)
-                    if ((mask & (1 << i)) != 0) flags |= bits[i];
-                data.Add(scheduler, flags);
-            }
-        }
-        return data;
-    }
-
     [Theory]
-    [MemberData(nameof(FlagCombinations))]
+    [MemberData(nameof(VocabularyData.FlagCombinations), MemberType = typeof(VocabularyData))]
     public void FlagsRoundTripForEveryScheduler(string scheduler, ServiceFlags flags)
     {
         var words = IpvsNames.Flags(flags, scheduler);

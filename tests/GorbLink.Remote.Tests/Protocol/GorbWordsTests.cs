@@ -6,25 +6,8 @@ namespace GorbLink.Remote.Tests.Protocol;
 /// <summary>GORB's words are IpvsNames' words, except where GORB spells differently: '|' lists, no mh-* words, empty means default.</summary>
 public sealed class GorbWordsTests
 {
-    public static TheoryData<string, ServiceFlags> FlagCombinations()
-    {
-        var data = new TheoryData<string, ServiceFlags>();
-        ServiceFlags[] bits = [ServiceFlags.Sched1, ServiceFlags.Sched2, ServiceFlags.Sched3, ServiceFlags.OnePacket];
-        foreach (var scheduler in IpvsNames.MainlineSchedulers)
-        {
-            for (var mask = 0; mask < 1 << bits.Length; mask++)
-            {
-                var flags = ServiceFlags.None;
-                for (var i = 0; i < bits.Length; i++)
-                    if ((mask & (1 << i)) != 0) flags |= bits[i];
-                data.Add(scheduler, flags);
-            }
-        }
-        return data;
-    }
-
     [Theory]
-    [MemberData(nameof(FlagCombinations))]
+    [MemberData(nameof(VocabularyData.FlagCombinations), MemberType = typeof(VocabularyData))]
     public void FlagsRoundTripInGorbsSpelling(string scheduler, ServiceFlags flags)
     {
         var text = GorbWords.Flags(flags, scheduler);
