@@ -4,74 +4,8 @@ using GorbLink.Core.Containers;
 using GorbLink.Docker.Tests.Support;
 using static GorbLink.Docker.Tests.Support.ScenarioService;
 using Microsoft.Extensions.Time.Testing;
-using Xunit.Sdk;
-using Xunit.v3;
-
-[assembly: TestCollectionOrderer(typeof(GorbLink.Docker.Tests.EngineRestartLastOrderer))]
 
 namespace GorbLink.Docker.Tests;
-
-/// <summary>
-/// Restarts the engine: must not overlap with anything. xunit runs collections with parallelization disabled after
-/// all parallel ones, and <see cref="EngineRestartLastOrderer"/> puts this one at the very end.
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class EngineCollection
-{
-    public const string Name = "Engine restart (runs alone, last)";
-}
-
-/// <summary>Asserts that nothing changes in the store, so no other test may touch the engine meanwhile.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class QuietEngineCollection
-{
-    public const string Name = "Quiet engine (runs alone)";
-}
-
-/// <summary>Keeps xunit's default collection order but moves the engine-restart collection to the end.</summary>
-public sealed class EngineRestartLastOrderer : ITestCollectionOrderer
-{
-    public IReadOnlyCollection<TTestCollection> OrderTestCollections<TTestCollection>(IReadOnlyCollection<TTestCollection> testCollections)
-        where TTestCollection : ITestCollection
-    {
-        var ordered = DefaultTestCollectionOrderer.Instance.OrderTestCollections(testCollections);
-        return [.. ordered.Where(c => c.TestCollectionDisplayName != EngineCollection.Name),
-            .. ordered.Where(c => c.TestCollectionDisplayName == EngineCollection.Name)];
-    }
-}
-
-[Collection(QuietEngineCollection.Name)]
-public sealed class PeriodicResyncTests(DockerEnvironment env)
-{
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    [Fact]
-    public async Task PeriodicResyncRelistsAndAnUnchangedEngineChangesNothing()
-    {
-        env.RequireDocker();
-        await using var container = TestContainers.Busybox(env, "resync").WithPortBinding(8080, true).Build();
-        await container.StartAsync(Ct);
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var watcher = await WatcherHarness.StartAsync(env, time, o => new DockerWatcherOptions
-        {
-            Endpoint = o.Endpoint,
-            ResyncInterval = TimeSpan.FromSeconds(60),
-        });
-        await watcher.WaitForLifecycleAsync(container.Id, ContainerLifecycle.Running);
-        Assert.Equal(1, watcher.Watcher.Status.FullSyncCount);
-        var revision = watcher.Store.Revision;
-
-        for (var i = 2; i <= 4; i++)
-        {
-            time.Advance(TimeSpan.FromSeconds(60));
-            await watcher.WaitUntilAsync(() => watcher.Watcher.Status.FullSyncCount >= i, $"resync #{i}");
-        }
-
-        // Re-inspecting unchanged containers yields equal records, so the store (and the reconcile loop) stays quiet.
-        Assert.Equal(revision, watcher.Store.Revision);
-        Assert.Equal(ContainerLifecycle.Running, watcher.Get(container.Id)?.Lifecycle);
-    }
-}
 
 [Collection(EngineCollection.Name)]
 public sealed class EngineRestartTests(DockerEnvironment env)

@@ -18,13 +18,16 @@ namespace GorbLink.Core.Desired;
 /// sets its name, scheduler, flags and persistence; a later one that disagrees, or that supplies an address:port the
 /// service already has, is refused as a whole with a <see cref="ConflictError"/>. Weight and forwarding are per
 /// destination. Because holders come first, a refused container stays refused while the holder lives: nothing flaps.</para>
-/// <para>Parse results are cached per <see cref="ContainerRecord"/> instance between builds; a builder is tied to one
-/// <see cref="LabelOptions"/>. Thread-safe.</para>
+/// <para>Default VIP. The caller says which VIP a container without a vip label gets (<see cref="DefaultVip"/>): each
+/// sink chooses its own, and a pipeline with several sinks builds once per distinct choice. Without one, the builder
+/// uses that of its <see cref="LabelOptions"/>.</para>
+/// <para>Parse results are cached per <see cref="ContainerRecord"/> instance and default VIP between builds; a builder
+/// is tied to one <see cref="LabelOptions"/>. Thread-safe.</para>
 /// </remarks>
 public sealed class DesiredStateBuilder
 {
     private readonly Lock _gate = new();
-    private Dictionary<string, (ContainerRecord Record, LabelParseResult Result)> _cache = new(StringComparer.Ordinal);
+    private readonly Dictionary<DefaultVip, ParseCache> _caches = [];
 
     public DesiredStateBuilder(LabelOptions options)
     {
@@ -35,20 +38,33 @@ public sealed class DesiredStateBuilder
     public LabelOptions Options { get; }
 
     /// <summary>One full recompute. <paramref name="previous"/> is the last state built, so that holders keep their claims.</summary>
-    public DesiredState Build(ContainerSnapshot snapshot, DesiredState? previous = null)
+    public DesiredState Build(ContainerSnapshot snapshot, DesiredState? previous = null) => Build(snapshot, previous, new DefaultVip(Options.DefaultVip));
+
+    /// <summary>One full recompute, with <paramref name="defaultVip"/> for containers without a vip label.</summary>
+    /// <param name="previous">The last state built with the same default VIP, so that holders keep their claims.</param>
+    public DesiredState Build(ContainerSnapshot snapshot, DesiredState? previous, DefaultVip defaultVip)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        return Build(snapshot.Containers.Values, previous);
+        return Build(snapshot.Containers.Values, previous, defaultVip);
     }
 
     /// <summary>One full recompute over any collection of containers; the result does not depend on their order.</summary>
-    public DesiredState Build(IEnumerable<ContainerRecord> containers, DesiredState? previous = null)
+    public DesiredState Build(IEnumerable<ContainerRecord> containers, DesiredState? previous = null) =>
+        Build(containers, previous, new DefaultVip(Options.DefaultVip));
+
+    /// <summary>One full recompute over any collection of containers, with <paramref name="defaultVip"/> for those without a vip label.</summary>
+    public DesiredState Build(IEnumerable<ContainerRecord> containers, DesiredState? previous, DefaultVip defaultVip)
     {
         ArgumentNullException.ThrowIfNull(containers);
         previous ??= DesiredState.Empty;
         lock (_gate)
         {
-            var nextCache = new Dictionary<string, (ContainerRecord, LabelParseResult)>(_cache.Count, StringComparer.Ordinal);
+            if (!_caches.TryGetValue(defaultVip, out var cache))
+            {
+                cache = new ParseCache(Options with { DefaultVip = defaultVip.Address });
+                _caches.Add(defaultVip, cache);
+            }
+            var nextCache = new Dictionary<string, (ContainerRecord, LabelParseResult)>(cache.Results.Count, StringComparer.Ordinal);
             var candidates = new List<Candidate>();
             var errors = new List<LabelError>();
             foreach (var container in containers)
@@ -56,10 +72,10 @@ public sealed class DesiredStateBuilder
                 var membership = Classify(container);
                 if (membership == Membership.Absent) continue;
                 LabelParseResult result;
-                if (_cache.TryGetValue(container.Id, out var cached) && ReferenceEquals(cached.Record, container))
+                if (cache.Results.TryGetValue(container.Id, out var cached) && ReferenceEquals(cached.Record, container))
                     result = cached.Result;
                 else
-                    result = ContainerLabels.Parse(container, Options);
+                    result = ContainerLabels.Parse(container, cache.Options);
                 nextCache[container.Id] = (container, result);
 
                 if (result.Error is { } error)
@@ -70,12 +86,19 @@ public sealed class DesiredStateBuilder
                 if (result.Intent is not { } intent || membership == Membership.NotYet) continue;
                 candidates.Add(new Candidate(intent, membership == Membership.Draining, previous.Contains(container.Id)));
             }
-            _cache = nextCache;
+            cache.Results = nextCache;
             return Assemble(candidates, errors, ContainerLabels.LabelName(Options, ContainerLabels.Service));
         }
     }
 
     private enum Membership { Absent, NotYet, Active, Draining }
+
+    /// <summary>The label options of one default VIP, and the parse results of the last build with it.</summary>
+    private sealed class ParseCache(LabelOptions options)
+    {
+        public LabelOptions Options { get; } = options;
+        public Dictionary<string, (ContainerRecord Record, LabelParseResult Result)> Results { get; set; } = new(StringComparer.Ordinal);
+    }
 
     private static Membership Classify(ContainerRecord c) => c.Lifecycle switch
     {

@@ -1,4 +1,5 @@
 using GorbLink.Core.Desired;
+using GorbLink.Core.Labels;
 using GorbLink.Core.Reconcile;
 using Microsoft.Extensions.Logging;
 
@@ -7,9 +8,9 @@ namespace GorbLink.Core.Pipeline;
 /// <summary>
 /// Logs label errors and conflicts of the containers the first time a desired state has them, not on every build, and
 /// says when a container that had one is registered again. Logged once per agent, by the pipeline that feeds the kernel
-/// (or, without one, the GORB daemons').
+/// (or, without one, the GORB daemons'), as the sink with <paramref name="defaultVip"/> sees them.
 /// </summary>
-public sealed class ContainerProblemsReport(ILogger logger) : IDesiredStateReport
+public sealed class ContainerProblemsReport(ILogger logger, DefaultVip defaultVip = default) : IDesiredStateReport
 {
     private readonly OnceReporter _errors = new();
     private readonly OnceReporter _conflicts = new();
@@ -20,7 +21,7 @@ public sealed class ContainerProblemsReport(ILogger logger) : IDesiredStateRepor
     public void OnBuilt(DesiredSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        Report(snapshot.State);
+        Report(snapshot.For(defaultVip));
     }
 
     public void Report(DesiredState desired)

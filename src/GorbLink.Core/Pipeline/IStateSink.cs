@@ -1,3 +1,5 @@
+using GorbLink.Core.Labels;
+
 namespace GorbLink.Core.Pipeline;
 
 /// <summary>
@@ -9,6 +11,13 @@ public interface IStateSink
 {
     /// <summary>For logs and status: "kernel", or the daemon's name.</summary>
     string Name { get; }
+
+    /// <summary>
+    /// The VIP this sink gives containers without a vip label: the kernel uses the interface's address, a GORB daemon
+    /// its own default. The pipeline builds the desired state for each sink's choice; the sink reads its own with
+    /// <see cref="DesiredSnapshot.For"/>.
+    /// </summary>
+    DefaultVip DefaultVip { get; }
 
     /// <summary>
     /// Makes the sink match <paramref name="desired"/> (restricted to what it owns). Throws when the pass failed as a

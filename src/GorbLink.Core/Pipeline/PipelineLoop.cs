@@ -1,3 +1,5 @@
+using GorbLink.Core.Labels;
+
 namespace GorbLink.Core.Pipeline;
 
 public sealed record PipelineLoopOptions
@@ -29,11 +31,26 @@ public interface IDesiredStateReport
     void OnBuilt(DesiredSnapshot snapshot);
 }
 
+/// <summary>Several reports of one pipeline, told in order (the kernel's label problems, then what cannot go to the GORB daemons).</summary>
+public sealed class DesiredStateReports(IReadOnlyList<IDesiredStateReport> reports) : IDesiredStateReport
+{
+    public void WaitingForSource()
+    {
+        foreach (var report in reports) report.WaitingForSource();
+    }
+
+    public void OnBuilt(DesiredSnapshot snapshot)
+    {
+        foreach (var report in reports) report.OnBuilt(snapshot);
+    }
+}
+
 /// <summary>
 /// The one pipeline: waits until the source has loaded, then builds the whole desired state once per change of the
 /// source (coalesced) and hands it to every sink's <see cref="SinkRunner"/>, each of which applies it on its own
 /// schedule (its own backoff, resync and wake-ups). Source changes only mark the source dirty; nothing is queued.
-/// A fatal failure of any runner ends the whole pipeline with that exception.
+/// Each build covers every default VIP the sinks chose (<see cref="IStateSink.DefaultVip"/>): the kernel and the GORB
+/// daemons share one loop and one source. A fatal failure of any runner ends the whole pipeline with that exception.
 /// </summary>
 public sealed class PipelineLoop
 {
@@ -41,8 +58,10 @@ public sealed class PipelineLoop
     private readonly IDesiredStateReport? _report;
     private readonly PipelineLoopOptions _options;
     private readonly TimeProvider _time;
+    private readonly DefaultVip[] _defaultVips;
     private int _state = (int)PipelineLoopState.NotStarted;
     private int _started;
+    private SinkRunner? _failedRunner;
 
     public PipelineLoop(
         IDesiredStateSource source,
@@ -59,9 +78,13 @@ public sealed class PipelineLoop
         _options = options ?? new PipelineLoopOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.CoalesceDelay, TimeSpan.Zero, nameof(options));
         _time = timeProvider ?? TimeProvider.System;
+        _defaultVips = [.. runners.Select(r => r.Sink.DefaultVip).Distinct()];
     }
 
     public IReadOnlyList<SinkRunner> Runners { get; }
+
+    /// <summary>The runner whose fatal failure ended the pipeline; null while it runs, or when the build loop failed.</summary>
+    public SinkRunner? FailedRunner => Volatile.Read(ref _failedRunner);
 
     /// <summary>The latest desired state built, for the runners and for status.</summary>
     public SnapshotFeed Feed { get; } = new();
@@ -77,7 +100,7 @@ public sealed class PipelineLoop
         if (Interlocked.Exchange(ref _started, 1) == 1) throw new InvalidOperationException("the pipeline is already running");
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Exception? fatal = null;
-        async Task Guard(Func<CancellationToken, Task> run)
+        async Task Guard(Func<CancellationToken, Task> run, SinkRunner? runner = null)
         {
             try
             {
@@ -88,13 +111,13 @@ public sealed class PipelineLoop
             }
             catch (Exception e)
             {
-                Interlocked.CompareExchange(ref fatal, e, null);
+                if (Interlocked.CompareExchange(ref fatal, e, null) is null) Volatile.Write(ref _failedRunner, runner);
                 await failed.CancelAsync().ConfigureAwait(false);
             }
         }
 
         var tasks = new List<Task>(Runners.Count + 1) { Guard(BuildLoopAsync) };
-        foreach (var runner in Runners) tasks.Add(Guard(ct => runner.RunAsync(Feed, ct)));
+        foreach (var runner in Runners) tasks.Add(Guard(ct => runner.RunAsync(Feed, ct), runner));
         try
         {
             await Task.WhenAll(tasks).ConfigureAwait(false);
@@ -123,7 +146,7 @@ public sealed class PipelineLoop
         {
             cancellationToken.ThrowIfCancellationRequested();
             SetState(PipelineLoopState.Building);
-            var snapshot = _source.Build(previous);
+            var snapshot = _source.Build(previous, _defaultVips);
             previous = snapshot;
             _report?.OnBuilt(snapshot);
             Feed.Publish(snapshot);

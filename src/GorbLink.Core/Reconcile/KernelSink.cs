@@ -1,4 +1,5 @@
 using GorbLink.Core.Desired;
+using GorbLink.Core.Labels;
 using GorbLink.Core.Pipeline;
 using Microsoft.Extensions.Logging;
 
@@ -23,15 +24,19 @@ public sealed class KernelSink : IStateSink
     private long _batches;
     private int _pendingDrains;
 
-    public KernelSink(Reconciler reconciler, ILogger logger)
+    /// <param name="defaultVip">The VIP of containers without a vip label: by default the interface's first IPv4 address.</param>
+    public KernelSink(Reconciler reconciler, ILogger logger, DefaultVip defaultVip = default)
     {
         ArgumentNullException.ThrowIfNull(reconciler);
         ArgumentNullException.ThrowIfNull(logger);
         Reconciler = reconciler;
         _logger = logger;
+        DefaultVip = defaultVip;
     }
 
     public string Name => "kernel";
+
+    public DefaultVip DefaultVip { get; }
 
     public Reconciler Reconciler { get; }
 
@@ -56,12 +61,13 @@ public sealed class KernelSink : IStateSink
     public async Task<SinkPassOutcome> ApplyAsync(DesiredSnapshot desired, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(desired);
-        _desired = desired.State;
-        var result = await Reconciler.ReconcileAsync(desired.State, cancellationToken).ConfigureAwait(false);
+        var state = desired.For(DefaultVip);
+        _desired = state;
+        var result = await Reconciler.ReconcileAsync(state, cancellationToken).ConfigureAwait(false);
         _lastResult = result;
         Interlocked.Add(ref _batches, result.Batches);
         Volatile.Write(ref _pendingDrains, result.PendingDrains);
-        await NotifyAsync(desired.State, result, cancellationToken).ConfigureAwait(false);
+        await NotifyAsync(state, result, cancellationToken).ConfigureAwait(false);
         return new KernelPassOutcome(result);
     }
 

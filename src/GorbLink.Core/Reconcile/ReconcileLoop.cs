@@ -65,23 +65,22 @@ public sealed record ReconcileCounters
 }
 
 /// <summary>
-/// The kernel's pipeline: the container store as the source (<see cref="ContainerDesiredStateSource"/>), one
-/// <see cref="PipelineLoop"/> that builds the desired state once per change (coalesced), and the kernel sink
+/// The kernel host's view of the pipeline: the container store as the source (<see cref="ContainerDesiredStateSource"/>),
+/// one <see cref="PipelineLoop"/> that builds the desired state once per change (coalesced), and the kernel sink
 /// (<see cref="KernelSink"/>) driven by its own <see cref="SinkRunner"/>: reconciled whenever the desired state changes,
 /// a drain needs checking, or the periodic resync is due. Nothing is programmed before the initial container list.
-/// A failed pass is logged and retried with backoff (1 s doubling to 30 s by default). Other sinks (GORB daemons) are
-/// driven by the same types; this class keeps the kernel host's view: counters, state, observers, first-pass readiness.
+/// A failed pass is logged and retried with backoff (1 s doubling to 30 s by default). `run` composes a pipeline with
+/// the kernel sink alone (the first constructor); `run -r --local` composes one pipeline with the kernel sink
+/// (<see cref="CreateSink"/>) and every GORB daemon's sink, and views it here (the second). This class keeps the kernel
+/// host's view: counters, state, observers, first-pass readiness.
 /// </summary>
 public sealed class ReconcileLoop
 {
     private readonly KernelSink _sink;
     private readonly SinkRunner _runner;
     private readonly PipelineLoop _pipeline;
-    private readonly ILogger _logger;
-    private readonly TaskCompletionSource<ReconcileResult> _firstPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _started;
-    private volatile bool _stopped;
 
+    /// <summary>The kernel sink alone, over the container store (`run`).</summary>
     public ReconcileLoop(
         ContainerStore store,
         DesiredStateBuilder builder,
@@ -89,51 +88,83 @@ public sealed class ReconcileLoop
         ReconcileLoopOptions? options = null,
         ILogger<ReconcileLoop>? logger = null,
         TimeProvider? timeProvider = null)
+        : this(KernelOnly(store, builder, reconciler, options, logger, timeProvider))
     {
-        ArgumentNullException.ThrowIfNull(store);
-        ArgumentNullException.ThrowIfNull(builder);
+    }
+
+    /// <summary>The kernel's view of a pipeline composed with other sinks; it has one runner of a <see cref="KernelSink"/>.</summary>
+    /// <exception cref="ArgumentException">The pipeline has no kernel sink, or more than one.</exception>
+    public ReconcileLoop(PipelineLoop pipeline)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        var kernel = pipeline.Runners.Where(r => r.Sink is KernelSink).ToList();
+        if (kernel.Count != 1) throw new ArgumentException($"the pipeline has {kernel.Count} kernel sinks; the kernel's view needs exactly one", nameof(pipeline));
+        _pipeline = pipeline;
+        _runner = kernel[0];
+        _sink = (KernelSink)_runner.Sink;
+        FirstPassCompleted = FirstResultAsync(_runner.FirstPassCompleted);
+    }
+
+    /// <summary>
+    /// The kernel sink, its runner (the kernel's own backoff, resync and log lines: ids 3103, 3104, 3106, 3107) and the
+    /// report of the containers' label errors and conflicts as the kernel sees them, for a pipeline to compose.
+    /// </summary>
+    public static PipelineSink CreateSink(Reconciler reconciler, ReconcileLoopOptions? options = null, ILogger<ReconcileLoop>? logger = null,
+        TimeProvider? timeProvider = null)
+    {
         ArgumentNullException.ThrowIfNull(reconciler);
         options ??= new ReconcileLoopOptions();
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.ResyncInterval, TimeSpan.Zero, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.CoalesceDelay, TimeSpan.Zero, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.InitialBackoff, TimeSpan.Zero, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBackoff, options.InitialBackoff, nameof(options));
-        _logger = (ILogger?)logger ?? NullLogger.Instance;
-        var time = timeProvider ?? TimeProvider.System;
-        _sink = new KernelSink(reconciler, _logger);
-        _runner = new SinkRunner(_sink, new SinkRunnerOptions
+        var log = (ILogger?)logger ?? NullLogger.Instance;
+        var sink = new KernelSink(reconciler, log);
+        var runner = new SinkRunner(sink, new SinkRunnerOptions
         {
             ResyncInterval = options.ResyncInterval,
             InitialBackoff = options.InitialBackoff,
             MaxBackoff = options.MaxBackoff,
             FailFastOnFirstPass = options.FailFastOnFirstPass,
             IsFatal = static e => e is OwnershipFileException,
-        }, new RunnerLog(this), time);
-        _pipeline = new PipelineLoop(
-            new ContainerDesiredStateSource(store, builder),
-            [_runner],
-            new PipelineLoopOptions { CoalesceDelay = options.CoalesceDelay },
-            new ContainerProblemsReport(_logger),
-            time);
+        }, new RunnerLog(sink, log), timeProvider ?? TimeProvider.System);
+        return new PipelineSink(runner, new ContainerProblemsReport(log, sink.DefaultVip));
     }
+
+    private static PipelineLoop KernelOnly(ContainerStore store, DesiredStateBuilder builder, Reconciler reconciler,
+        ReconcileLoopOptions? options, ILogger<ReconcileLoop>? logger, TimeProvider? timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(builder);
+        options ??= new ReconcileLoopOptions();
+        var kernel = CreateSink(reconciler, options, logger, timeProvider);
+        return new PipelineLoop(new ContainerDesiredStateSource(store, builder), [kernel.Runner],
+            new PipelineLoopOptions { CoalesceDelay = options.CoalesceDelay }, kernel.Report, timeProvider);
+    }
+
+    private static async Task<ReconcileResult> FirstResultAsync(Task<SinkPassOutcome> firstPass) =>
+        ((KernelPassOutcome)await firstPass.ConfigureAwait(false)).Result;
 
     /// <summary>
     /// Completes with the first successful pass (readiness; its Duration is the startup cost). Faults when the loop ends
     /// before one: a fatal error (damaged ownership file), or a first-pass failure with <see cref="ReconcileLoopOptions.FailFastOnFirstPass"/>.
     /// Cancelled when the loop is stopped first. Meanwhile <see cref="Counters"/> shows failed attempts.
     /// </summary>
-    public Task<ReconcileResult> FirstPassCompleted => _firstPass.Task;
+    public Task<ReconcileResult> FirstPassCompleted { get; }
+
+    /// <summary>The pipeline this loop is part of (with the GORB daemons' sinks too, under `run -r --local`).</summary>
+    public PipelineLoop Pipeline => _pipeline;
 
     /// <summary>The build loop's state while it waits for or coalesces changes, else the kernel runner's.</summary>
     public ReconcileLoopState State
     {
         get
         {
-            if (_stopped) return ReconcileLoopState.Stopped;
-            if (Volatile.Read(ref _started) == 0) return ReconcileLoopState.NotStarted;
             switch (_pipeline.State)
             {
-                case PipelineLoopState.NotStarted or PipelineLoopState.WaitingForSource: return ReconcileLoopState.WaitingForContainers;
+                case PipelineLoopState.NotStarted: return ReconcileLoopState.NotStarted;
+                case PipelineLoopState.Stopped: return ReconcileLoopState.Stopped;
+                case PipelineLoopState.WaitingForSource: return ReconcileLoopState.WaitingForContainers;
                 case PipelineLoopState.Coalescing: return ReconcileLoopState.Coalescing;
                 case PipelineLoopState.Building: return ReconcileLoopState.Reconciling;
             }
@@ -181,45 +212,31 @@ public sealed class ReconcileLoop
     public void AddObserver(IReconcilePassObserver observer)
     {
         ArgumentNullException.ThrowIfNull(observer);
-        if (Volatile.Read(ref _started) == 1) throw new InvalidOperationException("add observers before the loop runs");
+        if (_pipeline.State != PipelineLoopState.NotStarted) throw new InvalidOperationException("add observers before the loop runs");
         _sink.AddObserver(observer);
     }
 
-    /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled (then returns normally) or a fatal error.</summary>
+    /// <summary>
+    /// Runs the pipeline (every sink in it) until <paramref name="cancellationToken"/> is cancelled (then returns
+    /// normally) or a fatal error. Under `run -r --local` the remote agent runs the same pipeline instead.
+    /// </summary>
     /// <exception cref="OwnershipFileException">The ownership file is damaged or cannot be written: fixing that takes the user.</exception>
-    public async Task RunAsync(CancellationToken cancellationToken)
-    {
-        if (Interlocked.Exchange(ref _started, 1) == 1) throw new InvalidOperationException("the reconcile loop is already running");
-        try
-        {
-            await _pipeline.RunAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _stopped = true;
-            _firstPass.TrySetCanceled(cancellationToken.IsCancellationRequested ? cancellationToken : new CancellationToken(true));
-        }
-    }
+    public Task RunAsync(CancellationToken cancellationToken) => _pipeline.RunAsync(cancellationToken);
 
-    /// <summary>The kernel's log events for the runner (ids 3103, 3104, 3106, 3107), and first-pass readiness.</summary>
-    private sealed class RunnerLog(ReconcileLoop loop) : ISinkRunnerLog
+    /// <summary>The kernel's log events for the runner (ids 3103, 3104, 3106, 3107).</summary>
+    private sealed class RunnerLog(KernelSink sink, ILogger logger) : ISinkRunnerLog
     {
         public void FirstPass(DesiredSnapshot desired, SinkPassOutcome outcome)
         {
-            var result = loop._sink.LastResult!;
-            Log.FirstPass(loop._logger, result.Duration.TotalMilliseconds, desired.State.Services.Count, result.Plan.Summary());
-            loop._firstPass.TrySetResult(result);
+            var result = ((KernelPassOutcome)outcome).Result;
+            Log.FirstPass(logger, result.Duration.TotalMilliseconds, desired.For(sink.DefaultVip).Services.Count, result.Plan.Summary());
         }
 
         public void PassFailed(Exception exception, int failuresInRow, TimeSpan retryIn) =>
-            Log.PassFailed(loop._logger, exception, failuresInRow, exception.Message, retryIn);
+            Log.PassFailed(logger, exception, failuresInRow, exception.Message, retryIn);
 
-        public void Recovered(int failuresInRow) => Log.Recovered(loop._logger, failuresInRow);
+        public void Recovered(int failuresInRow) => Log.Recovered(logger, failuresInRow);
 
-        public void Fatal(Exception exception)
-        {
-            Log.Fatal(loop._logger, exception, exception.Message);
-            loop._firstPass.TrySetException(exception);
-        }
+        public void Fatal(Exception exception) => Log.Fatal(logger, exception, exception.Message);
     }
 }

@@ -7,10 +7,11 @@ using Microsoft.Extensions.Logging;
 namespace GorbLink.Remote.Client;
 
 /// <summary>
-/// Remote mode: the pipeline (<see cref="PipelineLoop"/>) over the container store with remote label options, and one
-/// sink per daemon (<see cref="RemoteDaemon"/>: typed client over a named HttpClient with the standard resilience handler
-/// and its own circuit breaker, ownership file and <see cref="SinkRunner"/>). The Docker side, the desired-state builder
-/// and the loop are the same as for the kernel; only the sinks differ.
+/// Remote mode: the pipeline (<see cref="PipelineLoop"/>) over the container store, and one sink per daemon
+/// (<see cref="RemoteDaemon"/>: typed client over a named HttpClient with the standard resilience handler and its own
+/// circuit breaker, ownership file and <see cref="SinkRunner"/>). With --local the kernel's sink joins the same pipeline:
+/// one loop, one source, one build per change, each sink with its own default VIP. The Docker side, the desired-state
+/// builder and the loop are the same as for the kernel; only the sinks differ.
 /// </summary>
 public sealed class RemoteAgent
 {
@@ -41,6 +42,8 @@ public sealed class RemoteAgent
     /// <see cref="RemoteServiceCollectionExtensions.AddGorbDaemonClients"/>; no I/O (ownership files are read on each
     /// daemon's first pass).
     /// </summary>
+    /// <param name="local">This host's kernel sink (--local): its runner comes first in the one pipeline, and its report
+    /// logs the containers' label problems (<see cref="RemoteOptions.ReportContainerProblems"/> is then off).</param>
     public static RemoteAgent Create(
         ContainerStore store,
         LabelOptions labels,
@@ -48,7 +51,8 @@ public sealed class RemoteAgent
         ILoggerFactory loggerFactory,
         IHttpClientFactory httpClients,
         RemoteDaemonClients clients,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        PipelineSink? local = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(labels);
@@ -63,7 +67,8 @@ public sealed class RemoteAgent
 
         var states = new RemoteDesiredStates(options.ReportContainerProblems, logger);
         var daemons = new List<RemoteDaemon>(breakers.Count);
-        var runners = new List<SinkRunner>(breakers.Count);
+        var runners = new List<SinkRunner>(breakers.Count + 1);
+        if (local is not null) runners.Add(local.Runner);
         foreach (var (endpoint, breaker) in breakers)
         {
             var client = new GorbClient(httpClients.CreateClient(RemoteDaemonClients.ClientName(endpoint)), endpoint);
@@ -80,8 +85,10 @@ public sealed class RemoteAgent
                 IsFatal = static e => e is not RemoteUnavailableException,
             }, daemon, time));
         }
-        var source = new ContainerDesiredStateSource(store, new DesiredStateBuilder(RemoteDesiredMapper.ForRemote(labels)));
-        var pipeline = new PipelineLoop(source, runners, new PipelineLoopOptions { CoalesceDelay = options.CoalesceDelay }, states, time);
+        // The builder does not choose the default VIP: each sink does (the daemons' own default address, the kernel's interface address).
+        var source = new ContainerDesiredStateSource(store, new DesiredStateBuilder(labels));
+        IDesiredStateReport report = local?.Report is { } kernelReport ? new DesiredStateReports([kernelReport, states]) : states;
+        var pipeline = new PipelineLoop(source, runners, new PipelineLoopOptions { CoalesceDelay = options.CoalesceDelay }, report, time);
         return new RemoteAgent(pipeline, states, daemons, options, logger, time);
     }
 

@@ -1,3 +1,4 @@
+using GorbLink.Core.Labels;
 using GorbLink.Core.Pipeline;
 using Microsoft.Extensions.Logging;
 using Polly.CircuitBreaker;
@@ -48,6 +49,8 @@ public sealed class RemoteDaemon : IStateSink, IDriftProbe, ISinkRunnerLog
     public RemoteEndpoint Endpoint { get; }
     public RemoteReconciler Reconciler => _reconciler;
     public string Name => Endpoint.Name;
+    /// <summary>A container without a vip label asks for the daemon's own default address.</summary>
+    public DefaultVip DefaultVip => RemoteDesiredMapper.DaemonDefault;
     public TimeSpan ProbeInterval => _options.ProbeInterval;
 
     /// <summary>Raised after every pass, successful or not.</summary>

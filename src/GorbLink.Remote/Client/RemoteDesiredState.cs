@@ -40,6 +40,9 @@ public static class RemoteDesiredMapper
     /// </summary>
     public static IPAddress DaemonDefaultVip { get; } = IPAddress.Any;
 
+    /// <summary>Every daemon sink's choice of default VIP (<see cref="DaemonDefaultVip"/>): the pipeline builds its state for it.</summary>
+    public static DefaultVip DaemonDefault { get; } = new(DaemonDefaultVip);
+
     /// <summary>Label options for the remote desired state: those of the agent, with <see cref="DaemonDefaultVip"/> as default VIP.</summary>
     public static LabelOptions ForRemote(LabelOptions options)
     {
@@ -48,7 +51,7 @@ public static class RemoteDesiredMapper
     }
 
     /// <summary>
-    /// Maps a desired state built with <see cref="ForRemote"/> label options. Only parsed facts are used: the service's
+    /// Maps a desired state built for <see cref="DaemonDefault"/> (or with <see cref="ForRemote"/> label options). Only parsed facts are used: the service's
     /// name, holder image and container port (<see cref="ServiceInfo"/>) and each destination's owner.
     /// </summary>
     public static RemoteDesiredState Map(long revision, DesiredState desired)

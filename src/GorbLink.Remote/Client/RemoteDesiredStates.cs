@@ -4,7 +4,8 @@ using Microsoft.Extensions.Logging;
 namespace GorbLink.Remote.Client;
 
 /// <summary>
-/// The desired state in GORB's terms, mapped once per built snapshot and shared by every daemon's sink; as the
+/// The desired state in GORB's terms (as built for the daemons' default VIP), mapped once per built snapshot and shared
+/// by every daemon's sink; as the
 /// pipeline's report, it logs once what cannot be sent, and (when no kernel pipeline does it) label errors and conflicts.
 /// </summary>
 public sealed class RemoteDesiredStates : IDesiredStateReport
@@ -34,7 +35,7 @@ public sealed class RemoteDesiredStates : IDesiredStateReport
         {
             if (_latest is { } latest && ReferenceEquals(latest.Source, snapshot)) return latest.Mapped;
         }
-        var mapped = RemoteDesiredMapper.Map(snapshot.Revision, snapshot.State);
+        var mapped = RemoteDesiredMapper.Map(snapshot.Revision, snapshot.For(RemoteDesiredMapper.DaemonDefault));
         lock (_gate)
         {
             if (_latest is null || _latest.Value.Source.Revision <= snapshot.Revision) _latest = (snapshot, mapped);
@@ -51,7 +52,7 @@ public sealed class RemoteDesiredStates : IDesiredStateReport
         var mapped = For(snapshot);
         _notSent.Report(mapped.Problems, p => Log.NotSent(_logger, p));
         if (!_reportContainerProblems) return;
-        var desired = snapshot.State;
+        var desired = snapshot.For(RemoteDesiredMapper.DaemonDefault);
         _containerProblems.Report(desired.Errors.Select(e => e.Message).Concat(desired.Conflicts.Select(c => c.Message)),
             m => Log.ContainerProblem(_logger, m));
     }

@@ -1,4 +1,5 @@
 using GorbLink.Core.Desired;
+using GorbLink.Core.Labels;
 using GorbLink.Core.Pipeline;
 using Microsoft.Extensions.Logging;
 
@@ -77,7 +78,8 @@ internal sealed class ServeState(string statePath, ILogger logger) : IDesiredSta
         }
     }
 
-    public DesiredSnapshot Build(DesiredSnapshot? previous)
+    /// <summary>Serve's services name their VIP: one state for every sink, whatever its default VIP.</summary>
+    public DesiredSnapshot Build(DesiredSnapshot? previous, IReadOnlyList<DefaultVip> defaultVips)
     {
         lock (_lock)
         {

@@ -36,8 +36,9 @@ internal static partial class RemoteAgentHost
 }
 
 /// <summary>
-/// Runs the Docker watcher (which only updates the container store), the remote sinks, and with --local the kernel
-/// reconcile loop, side by side. A fatal failure of any stops the process with an exit code saying which.
+/// Runs the Docker watcher (which only updates the container store) and the one pipeline that drives the remote sinks
+/// and, with --local, the kernel sink, side by side. A fatal failure of any stops the process with an exit code saying
+/// which (the part is "reconcile" when the kernel sink failed, "remote" for a daemon's).
 /// </summary>
 internal sealed partial class RemoteAgentService(
     DockerWatcher watcher,
@@ -50,13 +51,10 @@ internal sealed partial class RemoteAgentService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var tasks = new List<Task>
-        {
-            Guard("docker", watcher.RunAsync(failed.Token), failed),
-            Guard("remote", remote.RunAsync(failed.Token), failed),
-        };
-        if (kernel is not null) tasks.Add(Guard("reconcile", kernel.RunAsync(failed.Token), failed));
-        await Task.WhenAll(tasks).ConfigureAwait(false);
+        // The kernel's loop (--local) is a view of the remote agent's pipeline: running the pipeline runs both.
+        await Task.WhenAll(
+            Guard(() => "docker", watcher.RunAsync(failed.Token), failed),
+            Guard(() => remote.Pipeline.FailedRunner?.Sink is KernelSink ? "reconcile" : "remote", remote.RunAsync(failed.Token), failed)).ConfigureAwait(false);
         if (!stoppingToken.IsCancellationRequested) lifetime.StopApplication();
     }
 
@@ -81,7 +79,7 @@ internal sealed partial class RemoteAgentService(
         }
     }
 
-    private async Task Guard(string part, Task task, CancellationTokenSource failed)
+    private async Task Guard(Func<string> part, Task task, CancellationTokenSource failed)
     {
         try
         {
@@ -92,7 +90,7 @@ internal sealed partial class RemoteAgentService(
         }
         catch (Exception e)
         {
-            LogFatal(logger, part, e.Message);
+            LogFatal(logger, part(), e.Message);
             Environment.ExitCode = e is GorbLinkDockerException ? ExitCodes.NoDocker : ExitCodes.Failure;
             await failed.CancelAsync().ConfigureAwait(false);
         }

@@ -1,4 +1,5 @@
 using GorbLink.Core.Desired;
+using GorbLink.Core.Labels;
 using GorbLink.Core.Pipeline;
 using Microsoft.Extensions.Time.Testing;
 
@@ -46,7 +47,7 @@ public sealed class SinkRunnerTests : IDisposable
             lock (_gate) return _revision > seenRevision ? Task.CompletedTask : _changed.Task.WaitAsync(cancellationToken);
         }
 
-        public DesiredSnapshot Build(DesiredSnapshot? previous)
+        public DesiredSnapshot Build(DesiredSnapshot? previous, IReadOnlyList<DefaultVip> defaultVips)
         {
             Interlocked.Increment(ref Builds);
             return new DesiredSnapshot(Revision, DesiredState.Empty);
@@ -62,6 +63,8 @@ public sealed class SinkRunnerTests : IDisposable
         public readonly List<long> Applied = [];
 
         public string Name => name;
+
+        public DefaultVip DefaultVip => DefaultVip.InterfaceAddress;
 
         public async Task<SinkPassOutcome> ApplyAsync(DesiredSnapshot desired, CancellationToken cancellationToken)
         {

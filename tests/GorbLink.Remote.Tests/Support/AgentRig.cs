@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using GorbLink.Core.Containers;
 using GorbLink.Core.Labels;
+using GorbLink.Core.Pipeline;
 using GorbLink.Remote.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -36,6 +37,9 @@ internal sealed class AgentRig : IAsyncDisposable
     public ContainerStore Store { get; private set; } = new();
     public RemoteAgent? Agent { get; private set; }
     public CapturingLoggerProvider Logs { get; private set; } = new();
+
+    /// <summary>This host's kernel sink (--local), made anew for every start; it joins the agent's one pipeline.</summary>
+    public Func<PipelineSink>? Local { get; init; }
 
     /// <summary>Changes <see cref="Options"/> before the agent is created (e.g. tighter timeouts for one test).</summary>
     public Func<RemoteOptions, RemoteOptions>? Tune { get; init; }
@@ -113,7 +117,7 @@ internal sealed class AgentRig : IAsyncDisposable
         services.AddSingleton<ILoggerFactory>(Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
         var clients = services.AddGorbDaemonClients(options, loggers.CreateLogger("GorbLink.Remote"));
         _services = services.BuildServiceProvider();
-        Agent = RemoteAgent.Create(Store, labels, options, loggers, _services.GetRequiredService<IHttpClientFactory>(), clients);
+        Agent = RemoteAgent.Create(Store, labels, options, loggers, _services.GetRequiredService<IHttpClientFactory>(), clients, local: Local?.Invoke());
         _stop = new CancellationTokenSource();
         _running = Agent.RunAsync(_stop.Token);
     }

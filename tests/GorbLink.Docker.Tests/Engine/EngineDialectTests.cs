@@ -1,7 +1,7 @@
 using GorbLink.Core.Containers;
 using GorbLink.Docker.Tests.Support;
 
-namespace GorbLink.Docker.Tests;
+namespace GorbLink.Docker.Tests.Engine;
 
 /// <summary>
 /// Every engine users run, replayed from recorded-shape answers (testassets/engines): the API version negotiated, and
