@@ -22,12 +22,12 @@ internal static partial class AgentHost
         var logging = Logging.Configure(options.LogFormat, options.Verbose);
         using var loggerFactory = LoggerFactory.Create(b => b.AddNLog(logging));
         var log = loggerFactory.CreateLogger("GorbLink");
+        var startup = remote ? StartupLog.RemoteAgent : StartupLog.Agent;
 
         var (agent, failure) = await AgentPreflight.CheckAsync(options, loggerFactory, log, cancellationToken).ConfigureAwait(false);
         if (agent is null)
         {
-            if (remote) RemoteAgentHost.LogStartFailed(log, failure!.Value.Reason);
-            else LogStartFailed(log, failure!.Value.Reason);
+            startup.StartFailed(log, failure!.Value.Reason);
             return failure.Value.ExitCode;
         }
         await using var _ = agent.Ipvs;
@@ -36,23 +36,21 @@ internal static partial class AgentHost
             : (null, null);
         if (syncFailure is { } sync)
         {
-            if (remote) RemoteAgentHost.LogStartFailed(log, sync.Reason);
-            else LogStartFailed(log, sync.Reason);
+            startup.StartFailed(log, sync.Reason);
             return sync.ExitCode;
         }
         await using var stopSyncDaemons = SyncDaemonsStep.StopOnExit(syncDaemons);
 
         var labelOptions = LabelOptions.ForInterface(agent.Addresses, options.LabelPrefix, options.ExposeByDefault);
         var dryRun = options.DryRun ? " (dry run: nothing will be changed)" : "";
+        startup.DockerConnected(log, agent.DockerEndpoint.ToString(), agent.EngineVersion, agent.ApiVersion);
         if (remote)
         {
-            RemoteAgentHost.LogDocker(log, agent.DockerEndpoint.ToString(), agent.EngineVersion, agent.ApiVersion);
             RemoteAgentHost.LogStarting(log, string.Join(", ", agent.Remote!.Endpoints), options.Local ? "also programs" : "does not touch",
                 options.LabelPrefix, dryRun);
         }
         else
         {
-            LogDocker(log, agent.DockerEndpoint.ToString(), agent.EngineVersion, agent.ApiVersion);
             LogStarting(log, options.Interface, labelOptions.EffectiveDefaultVip?.ToString() ?? "none", options.LabelPrefix, dryRun);
         }
 
@@ -68,20 +66,13 @@ internal static partial class AgentHost
         }
         catch (Metrics.MetricsListenException e)
         {
-            if (remote) RemoteAgentHost.LogStartFailed(log, e.Message);
-            else LogStartFailed(log, e.Message);
+            startup.StartFailed(log, e.Message);
             return ExitCodes.BadInput;
         }
         return Environment.ExitCode;
     }
 
-    [LoggerMessage(EventId = 1010, EventName = "StartFailed", Level = LogLevel.Critical, Message = "cannot start: {Reason}")]
-    private static partial void LogStartFailed(ILogger logger, string reason);
-
-    [LoggerMessage(EventId = 1011, EventName = "DockerConnected", Level = LogLevel.Information,
-        Message = "Docker Engine {EngineVersion} at {Endpoint}, speaking API {ApiVersion}")]
-    private static partial void LogDocker(ILogger logger, string endpoint, string engineVersion, string apiVersion);
-
+    // 1010 StartFailed and 1011 DockerConnected: StartupLog.Agent.
     [LoggerMessage(EventId = 1012, EventName = "AgentStarting", Level = LogLevel.Information,
         Message = "watching containers; interface {Interface}, default VIP {Vip}, labels {Prefix}.*{DryRun}")]
     private static partial void LogStarting(ILogger logger, string @interface, string vip, string prefix, string dryRun);

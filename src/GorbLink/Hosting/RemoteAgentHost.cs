@@ -23,13 +23,7 @@ internal static partial class RemoteAgentHost
         : options.SyncDaemon is not null ? "--sync-daemon"
         : null;
 
-    [LoggerMessage(EventId = 1030, EventName = "RemoteStartFailed", Level = LogLevel.Critical, Message = "cannot start: {Reason}")]
-    internal static partial void LogStartFailed(ILogger logger, string reason);
-
-    [LoggerMessage(EventId = 1031, EventName = "RemoteDockerConnected", Level = LogLevel.Information,
-        Message = "Docker Engine {EngineVersion} at {Endpoint}, speaking API {ApiVersion}")]
-    internal static partial void LogDocker(ILogger logger, string endpoint, string engineVersion, string apiVersion);
-
+    // 1030 RemoteStartFailed and 1031 RemoteDockerConnected: StartupLog.RemoteAgent.
     [LoggerMessage(EventId = 1032, EventName = "RemoteAgentStarting", Level = LogLevel.Information,
         Message = "watching containers for GORB daemons {Daemons}; this host's kernel: {Local}; labels {Prefix}.*{DryRun}")]
     internal static partial void LogStarting(ILogger logger, string daemons, string local, string prefix, string dryRun);

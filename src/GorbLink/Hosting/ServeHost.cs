@@ -35,14 +35,14 @@ internal static partial class ServeHost
         }
         catch (ArgumentException e)
         {
-            LogStartFailed(log, e.Message);
+            StartupLog.Serve.StartFailed(log, e.Message);
             return ExitCodes.BadInput;
         }
 
         var (ipvs, ipvsFailure) = await StartupChecks.OpenIpvsAsync(cancellationToken).ConfigureAwait(false);
         if (ipvs is null)
         {
-            LogStartFailed(log, ipvsFailure!.Value.Reason);
+            StartupLog.Serve.StartFailed(log, ipvsFailure!.Value.Reason);
             return ipvsFailure.Value.ExitCode;
         }
         await using var _ = ipvs;
@@ -50,13 +50,13 @@ internal static partial class ServeHost
         if (settings.IpvsTimeouts is { } timeouts
             && await IpvsTimeoutsStep.ApplyAsync(ipvs, timeouts, dryRun: false, log, cancellationToken).ConfigureAwait(false) is { } timeoutsFailure)
         {
-            LogStartFailed(log, timeoutsFailure.Reason);
+            StartupLog.Serve.StartFailed(log, timeoutsFailure.Reason);
             return timeoutsFailure.ExitCode;
         }
         var (syncDaemons, syncFailure) = await SyncDaemonsStep.StartAsync(settings.SyncDaemon, ipvs, settings.StateDirectory, dryRun: false, loggerFactory, cancellationToken).ConfigureAwait(false);
         if (syncFailure is { } sync)
         {
-            LogStartFailed(log, sync.Reason);
+            StartupLog.Serve.StartFailed(log, sync.Reason);
             return sync.ExitCode;
         }
         await using var stopSyncDaemons = SyncDaemonsStep.StopOnExit(syncDaemons);
@@ -77,7 +77,7 @@ internal static partial class ServeHost
             catch (Exception e) when (e is VipStateFileException or NetlinkException)
             {
                 addressClient?.Dispose();
-                LogStartFailed(log, e.Message);
+                StartupLog.Serve.StartFailed(log, e.Message);
                 return ExitCodes.BadInput;
             }
         }
@@ -102,29 +102,29 @@ internal static partial class ServeHost
         }
         catch (IpvsPermissionException e)
         {
-            LogStartFailed(log, e.Message);
+            StartupLog.Serve.StartFailed(log, e.Message);
             return ExitCodes.NoPermission;
         }
         catch (IpvsException e)
         {
-            LogStartFailed(log, e.Message);
+            StartupLog.Serve.StartFailed(log, e.Message);
             return ExitCodes.Failure;
         }
         catch (Exception e) when (e is InvalidDataException or OwnershipFileException)
         {
             // serve-state.json or serve-ownership.json is damaged: the message says which and what to do.
-            LogStartFailed(log, e.Message);
+            StartupLog.Serve.StartFailed(log, e.Message);
             return ExitCodes.BadInput;
         }
         catch (NetlinkException e)
         {
-            LogStartFailed(log, $"cannot read the IPVS table: {e.Message}");
+            StartupLog.Serve.StartFailed(log, $"cannot read the IPVS table: {e.Message}");
             return ExitCodes.Failure;
         }
         catch (IOException e)
         {
             // Kestrel: address in use, or no permission to bind.
-            LogStartFailed(log, $"cannot listen on {settings.Listen}: {e.Message}");
+            StartupLog.Serve.StartFailed(log, $"cannot listen on {settings.Listen}: {e.Message}");
             return ExitCodes.Failure;
         }
         await using (server.ConfigureAwait(false))
@@ -134,9 +134,7 @@ internal static partial class ServeHost
         return ExitCodes.Success;
     }
 
-    [LoggerMessage(EventId = 1020, EventName = "ServeStartFailed", Level = LogLevel.Critical, Message = "cannot start: {Reason}")]
-    private static partial void LogStartFailed(ILogger logger, string reason);
-
+    // 1020 ServeStartFailed: StartupLog.Serve.
     [LoggerMessage(EventId = 1021, EventName = "ServeStarting", Level = LogLevel.Information,
         Message = "GORB-compatible daemon: interface {Interface} (default address {DefaultHost}), on start {Start}, VIP interface {VipInterface}")]
     private static partial void LogStarting(ILogger logger, string @interface, string defaultHost, string start, string vipInterface);

@@ -4,6 +4,7 @@ using GorbLink.Core.Desired;
 using GorbLink.Core.Labels;
 using GorbLink.Core.Pipeline;
 using GorbLink.Ipvs;
+using GorbLink.Core.Tests.Reconcile;
 using static GorbLink.Core.Tests.Reconcile.ReconcileHarness;
 
 namespace GorbLink.Core.Tests.Pipeline;
@@ -21,7 +22,7 @@ public sealed class ContainerDesiredStateSourceTests
     {
         var store = new ContainerStore();
         store.ReplaceAll(containers);
-        return new ContainerDesiredStateSource(store, new DesiredStateBuilder(Labels));
+        return new ContainerDesiredStateSource(store, new DesiredStateBuilder(ReconcileHarness.Labels));
     }
 
     [Fact]
@@ -59,7 +60,7 @@ public sealed class ContainerDesiredStateSourceTests
         var older = Container("other-1", 32002, service: "other", vip: Host.ToString()) with { Created = DateTimeOffset.Parse("2025-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture) };
         var store = new ContainerStore();
         store.ReplaceAll([newer]);
-        var source = new ContainerDesiredStateSource(store, new DesiredStateBuilder(Labels));
+        var source = new ContainerDesiredStateSource(store, new DesiredStateBuilder(ReconcileHarness.Labels));
         var first = source.Build(null, [DefaultVip.InterfaceAddress, Daemons]);
 
         // The older container arrives later and asks for the kernel's view of the service web-1 already holds there.
