@@ -25,9 +25,16 @@ internal static class Program
             PortRangeBench.Run(Option(args, "--max", 64_000));
             return 0;
         }
+        if (args is ["ipvs-phases", ..])
+        {
+            await IpvsPhaseBench.RunAsync(Option(args, "--services", 1000), Option(args, "--dests", 10),
+                Option(args, "--iterations", 5), args.Contains("--kernel"));
+            return 0;
+        }
         if (args is not ["reconcile", ..])
         {
-            Console.Error.WriteLine("usage: GorbLink.Bench reconcile [--containers N] [--iterations N] | ports [--max N]");
+            Console.Error.WriteLine("usage: GorbLink.Bench reconcile [--containers N] [--iterations N] | ports [--max N] | " +
+                "ipvs-phases [--services N] [--dests N] [--iterations N] [--kernel]");
             return 2;
         }
         var containers = Option(args, "--containers", 1000);

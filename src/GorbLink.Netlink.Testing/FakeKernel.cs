@@ -29,6 +29,11 @@ public sealed class FakeKernel : INetlinkTransport
 
     public uint PortId { get; }
     public int MaxMessagesPerDatagram { get; init; } = 2;
+    /// <summary>
+    /// Replies can be taken without waiting (<see cref="INetlinkTransport.TryReceive"/>), as from a real netlink socket,
+    /// where the kernel has answered before send() returns. Off: every receive is asynchronous.
+    /// </summary>
+    public bool RepliesReadyAtOnce { get; init; }
     public List<FakeRequest> Requests { get; } = [];
     public int Datagrams { get; private set; }
     public bool Disposed { get; private set; }
@@ -61,6 +66,15 @@ public sealed class FakeKernel : INetlinkTransport
         var datagram = await _outbound.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         datagram.CopyTo(buffer);
         return datagram.Length;
+    }
+
+    public bool TryReceive(Span<byte> buffer, out int received)
+    {
+        received = 0;
+        if (!RepliesReadyAtOnce || !_outbound.Reader.TryRead(out var datagram)) return false;
+        datagram.CopyTo(buffer);
+        received = datagram.Length;
+        return true;
     }
 
     /// <summary>Queues a datagram the client did not ask for (e.g. a stale reply).</summary>

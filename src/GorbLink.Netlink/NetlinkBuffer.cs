@@ -15,6 +15,9 @@ public sealed class NetlinkBuffer
 
     public byte[] ToArray() => WrittenSpan.ToArray();
 
+    /// <summary>The written bytes, writable: a batch stamps sequence numbers and flags into its messages where they are.</summary>
+    internal Memory<byte> WrittenMemory => _bytes.AsMemory(0, Length);
+
     internal Span<byte> Append(int count)
     {
         if (Length + count > _bytes.Length)

@@ -58,14 +58,24 @@ public sealed class NetlinkConnection : IDisposable
             var flags = (NetlinkMessageFlags)NativeEndian.ReadUInt16(request.AsSpan(6));
             var isDump = (flags & NetlinkMessageFlags.Dump) == NetlinkMessageFlags.Dump;
             Stamp(request, sequence, flags | NetlinkMessageFlags.Request | NetlinkMessageFlags.Ack);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(ReplyTimeout);
+            // The timeout's timer is made only when a reply is not already queued (see INetlinkTransport.TryReceive):
+            // a dump of 1,000 services' destinations is 2,000 receives that almost never wait.
+            CancellationTokenSource? timeout = null;
             try
             {
-                await transport.SendAsync(request, timeout.Token).ConfigureAwait(false);
+                await transport.SendAsync(request, cancellationToken).ConfigureAwait(false);
                 while (true)
                 {
-                    var received = await transport.ReceiveAsync(_receiveBuffer, timeout.Token).ConfigureAwait(false);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (!transport.TryReceive(_receiveBuffer, out var received))
+                    {
+                        if (timeout is null)
+                        {
+                            timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                            timeout.CancelAfter(ReplyTimeout);
+                        }
+                        received = await transport.ReceiveAsync(_receiveBuffer, timeout.Token).ConfigureAwait(false);
+                    }
                     if (HandleDatagram(_receiveBuffer.AsSpan(0, received), transport.PortId, sequence, isDump, operation, onReply))
                         return;
                 }
@@ -90,6 +100,10 @@ public sealed class NetlinkConnection : IDisposable
                 Reset();
                 throw;
             }
+            finally
+            {
+                timeout?.Dispose();
+            }
         }
         finally
         {
@@ -102,18 +116,33 @@ public sealed class NetlinkConnection : IDisposable
     /// of each datagram asks for an ACK: the kernel processes a datagram's messages in order and answers every failed
     /// one with an error even without NLM_F_ACK, so that ACK proves everything before it was done.
     /// </summary>
-    public async Task<NetlinkAck[]> ExecuteBatchAsync(IReadOnlyList<byte[]> requests, CancellationToken cancellationToken)
+    public Task<NetlinkAck[]> ExecuteBatchAsync(IReadOnlyList<byte[]> requests, CancellationToken cancellationToken)
     {
-        var acks = new NetlinkAck[requests.Count];
-        if (requests.Count == 0) return acks;
+        var messages = new NetlinkBuffer(requests.Sum(request => NetlinkConstants.Align(request.Length)));
+        foreach (var request in requests) request.CopyTo(messages.Append(NetlinkConstants.Align(request.Length)));
+        return ExecuteBatchAsync(messages, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="ExecuteBatchAsync(IReadOnlyList{byte[]}, CancellationToken)"/>, for requests written one after
+    /// another into <paramref name="messages"/> (as <see cref="NetlinkWriter"/> writes them). Datagrams are sent as
+    /// slices of that buffer, with sequence numbers and flags stamped in place: no request is copied.
+    /// </summary>
+    public async Task<NetlinkAck[]> ExecuteBatchAsync(NetlinkBuffer messages, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var bytes = messages.WrittenMemory;
+        var count = CountMessages(bytes.Span);
+        var acks = new NetlinkAck[count];
+        if (count == 0) return acks;
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var transport = Transport();
             var first = _sequence + 1;
-            _sequence += (uint)requests.Count;
-            var chunks = PackDatagrams(requests, first);
-            var answered = new bool[requests.Count];
+            _sequence += (uint)count;
+            var chunks = PackDatagrams(bytes.Span, first);
+            var answered = new bool[count];
             int sent = 0, completed = 0;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             try
@@ -122,12 +151,17 @@ public sealed class NetlinkConnection : IDisposable
                 {
                     while (sent < chunks.Count && sent - completed < BatchWindow)
                     {
-                        await transport.SendAsync(chunks[sent].Datagram, cancellationToken).ConfigureAwait(false);
+                        var chunk = chunks[sent];
+                        await transport.SendAsync(bytes.Slice(chunk.Offset, chunk.Length), cancellationToken).ConfigureAwait(false);
                         sent++;
                     }
-                    timeout.CancelAfter(ReplyTimeout);
-                    var received = await transport.ReceiveAsync(_receiveBuffer, timeout.Token).ConfigureAwait(false);
-                    completed += AbsorbBatchReplies(_receiveBuffer.AsSpan(0, received), transport.PortId, first, requests.Count, chunks, acks, answered);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (!transport.TryReceive(_receiveBuffer, out var received))
+                    {
+                        timeout.CancelAfter(ReplyTimeout);
+                        received = await transport.ReceiveAsync(_receiveBuffer, timeout.Token).ConfigureAwait(false);
+                    }
+                    completed += AbsorbBatchReplies(_receiveBuffer.AsSpan(0, received), transport.PortId, first, count, chunks, acks, answered);
                 }
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -143,7 +177,7 @@ public sealed class NetlinkConnection : IDisposable
             catch (Exception e) when (IsMalformedReply(e))
             {
                 Reset();
-                throw new NetlinkProtocolException($"malformed reply to a batch of {requests.Count}: {e.Message}");
+                throw new NetlinkProtocolException($"malformed reply to a batch of {count}: {e.Message}");
             }
             return acks;
         }
@@ -161,35 +195,48 @@ public sealed class NetlinkConnection : IDisposable
         _transport = null;
     }
 
-    private sealed record BatchDatagram(byte[] Datagram, int FirstIndex, int Count);
+    /// <summary>A slice of the batch's buffer sent as one datagram: messages FirstIndex .. FirstIndex + Count - 1.</summary>
+    private readonly record struct BatchDatagram(int Offset, int Length, int FirstIndex, int Count);
 
-    private static List<BatchDatagram> PackDatagrams(IReadOnlyList<byte[]> requests, uint firstSequence)
+    private static int CountMessages(ReadOnlySpan<byte> messages)
+    {
+        var count = 0;
+        for (var offset = 0; offset < messages.Length; offset += MessageSpan(messages, offset)) count++;
+        return count;
+    }
+
+    /// <summary>The aligned length of the request at <paramref name="offset"/>; a length that does not fit is the caller's bug.</summary>
+    private static int MessageSpan(ReadOnlySpan<byte> messages, int offset)
+    {
+        var length = messages.Length - offset >= NetlinkConstants.MessageHeaderLength ? NativeEndian.ReadUInt32(messages[offset..]) : 0;
+        if (length < NetlinkConstants.MessageHeaderLength || length > messages.Length - offset)
+            throw new ArgumentException($"request at byte {offset} has length {length}, which does not fit the batch", nameof(messages));
+        return Math.Min(NetlinkConstants.Align((int)length), messages.Length - offset);
+    }
+
+    private static List<BatchDatagram> PackDatagrams(Span<byte> messages, uint firstSequence)
     {
         var chunks = new List<BatchDatagram>();
-        var index = 0;
-        while (index < requests.Count)
+        int offset = 0, index = 0;
+        while (offset < messages.Length)
         {
-            var start = index;
-            var bytes = 0;
-            while (index < requests.Count && index - start < BatchMessagesPerDatagram &&
-                   (index == start || bytes + NetlinkConstants.Align(requests[index].Length) <= BatchDatagramBytes))
+            int start = offset, startIndex = index, last = offset;
+            while (offset < messages.Length && index - startIndex < BatchMessagesPerDatagram)
             {
-                bytes += NetlinkConstants.Align(requests[index].Length);
+                var span = MessageSpan(messages, offset);
+                if (offset > start && offset - start + span > BatchDatagramBytes) break;
+                var message = messages.Slice(offset, span);
+                var flags = (NetlinkMessageFlags)NativeEndian.ReadUInt16(message[6..]) | NetlinkMessageFlags.Request;
+                Stamp(message, unchecked(firstSequence + (uint)index), flags & ~NetlinkMessageFlags.Ack);
+                last = offset;
+                offset += span;
                 index++;
             }
-            var datagram = new byte[bytes];
-            var offset = 0;
-            for (var i = start; i < index; i++)
-            {
-                var request = requests[i];
-                request.CopyTo(datagram, offset);
-                var message = datagram.AsSpan(offset, request.Length);
-                var flags = (NetlinkMessageFlags)NativeEndian.ReadUInt16(message[6..]) | NetlinkMessageFlags.Request;
-                flags = i == index - 1 ? flags | NetlinkMessageFlags.Ack : flags & ~NetlinkMessageFlags.Ack;
-                Stamp(message, unchecked(firstSequence + (uint)i), flags);
-                offset += NetlinkConstants.Align(request.Length);
-            }
-            chunks.Add(new BatchDatagram(datagram, start, index - start));
+            // The datagram's last message asks for the ACK that proves the whole datagram was done.
+            var lastMessage = messages[last..];
+            Stamp(lastMessage, unchecked(firstSequence + (uint)(index - 1)),
+                (NetlinkMessageFlags)NativeEndian.ReadUInt16(lastMessage[6..]) | NetlinkMessageFlags.Ack);
+            chunks.Add(new BatchDatagram(start, offset - start, startIndex, index - startIndex));
         }
         return chunks;
     }

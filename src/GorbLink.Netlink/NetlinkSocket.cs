@@ -80,6 +80,30 @@ public sealed class NetlinkSocket : INetlinkTransport
         }
     }
 
+    public bool TryReceive(Span<byte> buffer, out int received)
+    {
+        received = 0;
+        var handle = _socket.SafeHandle;
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            var count = LibC.Recv(handle.DangerousGetHandle(), ref MemoryMarshal.GetReference(buffer), buffer.Length, LibC.MSG_DONTWAIT);
+            if (count >= 0)
+            {
+                received = (int)count;
+                return true;
+            }
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == LibC.EAGAIN) return false;
+            throw new NetlinkException("receive", new Errno(errno));
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
     public void Dispose() => _socket.Dispose();
 
     private static Errno NativeErrno(SocketException e) => e.SocketErrorCode switch

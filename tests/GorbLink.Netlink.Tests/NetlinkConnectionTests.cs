@@ -25,10 +25,12 @@ public class NetlinkConnectionTests
         return buffer.ToArray();
     }
 
-    [Fact]
-    public async Task DoitRepliesArriveBeforeTheAckAndRequestsCarryRequestAckAndSequence()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task DoitRepliesArriveBeforeTheAckAndRequestsCarryRequestAckAndSequence(bool repliesReadyAtOnce)
     {
-        var kernel = new FakeKernel(_ => FakeReply.With(Body(4, 42)));
+        var kernel = new FakeKernel(_ => FakeReply.With(Body(4, 42))) { RepliesReadyAtOnce = repliesReadyAtOnce };
         using var connection = new NetlinkConnection(() => kernel);
         var seen = new List<uint>();
         await connection.ExchangeAsync(Request(0x20, 0), "get", (in NetlinkMessageHeader _, ReadOnlySpan<byte> p) =>
@@ -39,10 +41,16 @@ public class NetlinkConnectionTests
         Assert.NotEqual(0u, sent.Sequence);
     }
 
-    [Fact]
-    public async Task DumpIsReadAcrossDatagramsUntilDone()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task DumpIsReadAcrossDatagramsUntilDone(bool repliesReadyAtOnce)
     {
-        var kernel = new FakeKernel(_ => new FakeReply(Enumerable.Range(1, 7).Select(i => Body(4, (uint)i)).ToList())) { MaxMessagesPerDatagram = 3 };
+        var kernel = new FakeKernel(_ => new FakeReply(Enumerable.Range(1, 7).Select(i => Body(4, (uint)i)).ToList()))
+        {
+            MaxMessagesPerDatagram = 3,
+            RepliesReadyAtOnce = repliesReadyAtOnce,
+        };
         using var connection = new NetlinkConnection(() => kernel);
         var seen = new List<uint>();
         await connection.ExchangeAsync(Request(0x20, NetlinkMessageFlags.Dump), "dump", (in NetlinkMessageHeader _, ReadOnlySpan<byte> p) =>
@@ -92,12 +100,16 @@ public class NetlinkConnectionTests
         _ = kernel;
     }
 
-    [Fact]
-    public async Task BatchAsksForAnAckOnlyOnTheLastMessageOfEachDatagramAndReportsEachFailure()
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task BatchAsksForAnAckOnlyOnTheLastMessageOfEachDatagramAndReportsEachFailure(bool repliesReadyAtOnce, bool oneBuffer)
     {
         var kernel = new FakeKernel(r => NativeEndian.ReadUInt32(r.Attributes[4..]) % 5 == 3 ? FakeReply.Fail(17) : FakeReply.Ack)
         {
             MaxMessagesPerDatagram = 1,
+            RepliesReadyAtOnce = repliesReadyAtOnce,
         };
         using var connection = new NetlinkConnection(() => kernel);
         var requests = Enumerable.Range(0, 600).Select(i =>
@@ -111,7 +123,13 @@ public class NetlinkConnectionTests
             return buffer.ToArray();
         }).ToList();
 
-        var acks = await connection.ExecuteBatchAsync(requests, TestContext.Current.CancellationToken);
+        // The same requests written one after another into one buffer (as IpvsNetlinkClient writes a batch).
+        var batch = new NetlinkBuffer();
+        foreach (var request in requests) request.CopyTo(batch.Append(request.Length));
+
+        var acks = oneBuffer
+            ? await connection.ExecuteBatchAsync(batch, TestContext.Current.CancellationToken)
+            : await connection.ExecuteBatchAsync(requests, TestContext.Current.CancellationToken);
 
         Assert.Equal(600, acks.Length);
         for (var i = 0; i < 600; i++) Assert.Equal(i % 5 == 3 ? 17 : 0, acks[i].Errno);

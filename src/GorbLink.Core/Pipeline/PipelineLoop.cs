@@ -4,7 +4,11 @@ namespace GorbLink.Core.Pipeline;
 
 public sealed record PipelineLoopOptions
 {
-    /// <summary>After a change, wait this long before building, so that a burst of events becomes one desired state.</summary>
+    /// <summary>
+    /// Builds start at most once per this interval. A change after a quiet period (the last build started at least
+    /// this long ago) is built at once; a change sooner than that waits for the rest of the interval, so the events
+    /// of a burst that arrive meanwhile become one desired state.
+    /// </summary>
     public TimeSpan CoalesceDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 }
 
@@ -16,7 +20,7 @@ public enum PipelineLoopState
     WaitingForSource,
     /// <summary>Waiting for a change of the source.</summary>
     Idle,
-    /// <summary>A change arrived; waiting the coalescing delay for more before building.</summary>
+    /// <summary>A change arrived less than the coalescing delay after the last build; waiting for the rest of it before building.</summary>
     Coalescing,
     Building,
     Stopped,
@@ -47,11 +51,18 @@ public sealed class DesiredStateReports(IReadOnlyList<IDesiredStateReport> repor
 
 /// <summary>
 /// The one pipeline: waits until the source has loaded, then builds the whole desired state once per change of the
-/// source (coalesced) and hands it to every sink's <see cref="SinkRunner"/>, each of which applies it on its own
+/// source and hands it to every sink's <see cref="SinkRunner"/>, each of which applies it on its own
 /// schedule (its own backoff, resync and wake-ups). Source changes only mark the source dirty; nothing is queued.
 /// Each build covers every default VIP the sinks chose (<see cref="IStateSink.DefaultVip"/>): the kernel and the GORB
 /// daemons share one loop and one source. A fatal failure of any runner ends the whole pipeline with that exception.
 /// </summary>
+/// <remarks>
+/// Coalescing is leading-edge: a lone change after a quiet period is built without delay, and builds start at most
+/// once per <see cref="PipelineLoopOptions.CoalesceDelay"/>. A burst therefore costs one build for its first event
+/// (plus whatever arrived with it) and one for everything that arrived within the delay after that: a burst of 1,000
+/// start events that arrives within one delay gives one or two builds. A longer stream of events gives one build per
+/// delay, never one per event.
+/// </remarks>
 public sealed class PipelineLoop
 {
     private readonly IDesiredStateSource _source;
@@ -145,6 +156,7 @@ public sealed class PipelineLoop
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            var buildStarted = _time.GetTimestamp();
             SetState(PipelineLoopState.Building);
             var snapshot = _source.Build(previous, _defaultVips);
             previous = snapshot;
@@ -154,9 +166,10 @@ public sealed class PipelineLoop
             var change = _source.WaitForChangeAsync(snapshot.Revision, cancellationToken);
             SetState(PipelineLoopState.Idle);
             await change.ConfigureAwait(false);
-            if (_options.CoalesceDelay > TimeSpan.Zero)
+            var rest = _options.CoalesceDelay - _time.GetElapsedTime(buildStarted);
+            if (rest > TimeSpan.Zero)
             {
-                var delay = Task.Delay(_options.CoalesceDelay, _time, cancellationToken);
+                var delay = Task.Delay(rest, _time, cancellationToken);
                 SetState(PipelineLoopState.Coalescing);
                 await delay.ConfigureAwait(false);
             }

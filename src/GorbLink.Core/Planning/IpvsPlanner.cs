@@ -52,9 +52,9 @@ public static class IpvsPlanner
 
             if (!actualByKey.TryGetValue(service.Key, out var current))
             {
-                serviceWrites.Add(Step(new IpvsOperation.CreateService(service.Service), $"({DescribeSpec(service.Service)})"));
+                serviceWrites.Add(Step(new IpvsOperation.CreateService(service.Service)));
                 foreach (var destination in service.Destinations)
-                    destinationWrites.Add(Step(new IpvsOperation.CreateDestination(service.Key, destination), $"({DescribeSpec(destination.Spec)})"));
+                    destinationWrites.Add(Step(new IpvsOperation.CreateDestination(service.Key, destination)));
                 continue;
             }
 
@@ -68,7 +68,7 @@ public static class IpvsPlanner
             {
                 if (!currentDestinations.TryGetValue(destination.Key, out var currentDestination))
                 {
-                    destinationWrites.Add(Step(new IpvsOperation.CreateDestination(service.Key, destination), $"({DescribeSpec(destination.Spec)})"));
+                    destinationWrites.Add(Step(new IpvsOperation.CreateDestination(service.Key, destination)));
                     continue;
                 }
                 var destinationChanges = DestinationChanges(destination.Spec, currentDestination.Destination.Spec);
@@ -88,19 +88,18 @@ public static class IpvsPlanner
         return new IpvsPlan([.. destinationDeletes, .. serviceWrites, .. destinationWrites, .. serviceDeletes]);
     }
 
-    private static IpvsPlanStep Step(IpvsOperation operation, string? detail = null)
-    {
-        var sign = operation.Kind switch
-        {
-            IpvsOperationKind.CreateService or IpvsOperationKind.CreateDestination => "+",
-            IpvsOperationKind.UpdateService or IpvsOperationKind.UpdateDestination => "~",
-            _ => "-",
-        };
-        return new IpvsPlanStep(operation, detail is null ? $"{sign} {operation.Target}" : $"{sign} {operation.Target} {detail}");
-    }
+    private static IpvsPlanStep Step(IpvsOperation operation) => new(operation);
 
-    private static IpvsPlanStep Step(IpvsOperation operation, List<string> changes) =>
-        new(operation, $"~ {operation.Target}: {string.Join(", ", changes)}");
+    private static IpvsPlanStep Step(IpvsOperation operation, List<string> changes) => new(operation, changes);
+
+    /// <summary>A step in words: "+ target (spec)", "~ target: changes", "- target".</summary>
+    internal static string Describe(IpvsOperation operation, IReadOnlyList<string>? changes) => operation switch
+    {
+        IpvsOperation.CreateService create => $"+ {operation.Target} ({DescribeSpec(create.Service)})",
+        IpvsOperation.CreateDestination create => $"+ {operation.Target} ({DescribeSpec(create.Destination.Spec)})",
+        IpvsOperation.UpdateService or IpvsOperation.UpdateDestination => $"~ {operation.Target}: {string.Join(", ", changes ?? [])}",
+        _ => $"- {operation.Target}",
+    };
 
     private static List<string> ServiceChanges(VirtualServiceSpec desired, VirtualServiceSpec actual, AddressFamily family)
     {

@@ -37,5 +37,5 @@ internal static class CleanupPlan
         return (new IpvsPlan(steps), keptCount);
     }
 
-    private static IpvsPlanStep Step(IpvsOperation operation) => new(operation, $"- {operation.Target}");
+    private static IpvsPlanStep Step(IpvsOperation operation) => new(operation);
 }

@@ -129,7 +129,7 @@ public static class StateFileReader
         }
 
         /// <returns>The service's key when it is valid (for finding duplicates), and the service when all of it is valid.</returns>
-        private (VirtualServiceKey? Key, DesiredService? Service) ParseService(StateFileService entry, string where)
+        private (VirtualServiceKey? Key, DesiredService? Service) ParseService(StateFileService entry, Where where)
         {
             var errorCount = errors.Count;
             UnknownFields(entry.UnknownFields, where,
@@ -171,7 +171,7 @@ public static class StateFileReader
                         errors.Add($"{where} destinations[{j}]: must be an object");
                         continue;
                     }
-                    var destinationWhere = $"{where} destinations[{j}]{DestinationLabel(destinationEntry)}";
+                    var destinationWhere = new Where(where.ToString(), j, destinationEntry);
                     var (destinationKey, destination) = ParseDestination(destinationEntry, serviceKey, destinationWhere);
                     if (destinationKey is null) continue;
                     if (indexByKey.TryGetValue(destinationKey.Value, out var first))
@@ -194,7 +194,7 @@ public static class StateFileReader
             return (key, new DesiredService(new VirtualService(key.Value, spec), destinations));
         }
 
-        private VirtualServiceKey? ParseServiceKey(StateFileService entry, string where, bool persistent)
+        private VirtualServiceKey? ParseServiceKey(StateFileService entry, Where where, bool persistent)
         {
             AddressFamily? family = null;
             if (entry.Family is { } familyText)
@@ -236,7 +236,7 @@ public static class StateFileReader
         }
 
         /// <param name="scheduler">The service's scheduler, or null when it is unknown and flags cannot be checked against it.</param>
-        private ServiceFlags ParseFlags(List<string?>? words, string? scheduler, string where)
+        private ServiceFlags ParseFlags(List<string?>? words, string? scheduler, Where where)
         {
             var flags = ServiceFlags.None;
             foreach (var word in words ?? [])
@@ -253,7 +253,7 @@ public static class StateFileReader
             return flags;
         }
 
-        private (DestinationKey? Key, Destination? Destination) ParseDestination(StateFileDestination entry, VirtualServiceKey service, string where)
+        private (DestinationKey? Key, Destination? Destination) ParseDestination(StateFileDestination entry, VirtualServiceKey service, Where where)
         {
             var errorCount = errors.Count;
             UnknownFields(entry.UnknownFields, where,
@@ -327,7 +327,7 @@ public static class StateFileReader
             return (key, new Destination(key, spec));
         }
 
-        private IPAddress? ParseAddress(string? text, string where)
+        private IPAddress? ParseAddress(string? text, Where where)
         {
             if (text is null)
             {
@@ -339,7 +339,7 @@ public static class StateFileReader
             return null;
         }
 
-        private ushort? ParsePort(long? value, int minimum, string where, string field)
+        private ushort? ParsePort(long? value, int minimum, Where where, string field)
         {
             if (value is null)
             {
@@ -354,20 +354,20 @@ public static class StateFileReader
             return (ushort)value.Value;
         }
 
-        private long? Range(long? value, long minimum, long maximum, string where, string field)
+        private long? Range(long? value, long minimum, long maximum, Where where, string field)
         {
             if (value is null || (value >= minimum && value <= maximum)) return value;
             Fail(where, field, $"{value} is out of range {minimum}..{maximum}");
             return null;
         }
 
-        private void UnknownFields(Dictionary<string, JsonElement>? unknown, string where, string known)
+        private void UnknownFields(Dictionary<string, JsonElement>? unknown, Where where, string known)
         {
             foreach (var name in unknown?.Keys ?? Enumerable.Empty<string>())
                 errors.Add($"{where}: unknown field \"{name}\" (known: {known})");
         }
 
-        private void Fail(string where, string field, string message) => errors.Add($"{where}: field \"{field}\": {message}");
+        private void Fail(Where where, string field, string message) => errors.Add($"{where}: field \"{field}\": {message}");
     }
 
     /// <summary>The family an entry means, so that its netmask can be checked even when its key is invalid.</summary>
@@ -385,6 +385,18 @@ public static class StateFileReader
             return entry.Family is { } family ? $" (fwmark {fwmark} {family})" : $" (fwmark {fwmark})";
         if (entry.Protocol is null && entry.Address is null && entry.Port is null) return "";
         return $" ({entry.Protocol ?? "?"} {EndpointLabel(entry.Address, entry.Port)})";
+    }
+
+    /// <summary>
+    /// Where an entry is, for messages: "services[3] (tcp 10.0.0.1:80) destinations[2] (10.1.0.1:8080)". A destination's
+    /// is made into text only when a message needs it, so a valid file of 10,000 destinations builds none of them.
+    /// </summary>
+    private readonly struct Where(string service, int destination = -1, StateFileDestination? entry = null)
+    {
+        public static implicit operator Where(string service) => new(service);
+
+        public override string ToString() =>
+            destination < 0 || entry is null ? service : $"{service} destinations[{destination}]{DestinationLabel(entry)}";
     }
 
     private static string DestinationLabel(StateFileDestination entry) =>

@@ -28,6 +28,58 @@ internal static class IpvsCodec
 
     public delegate void BuildAttributes(ref NetlinkWriter writer);
 
+    /// <summary>
+    /// Appends the request for one write of a batch to <paramref name="buffer"/>, where the batch's other requests
+    /// are: one buffer for the whole batch, no array or closure per request. The bytes are those of
+    /// <see cref="NewService"/>, <see cref="NewDest"/>, ... for the same operation.
+    /// </summary>
+    public static void AppendOperation(NetlinkBuffer buffer, ushort familyId, IpvsOperation operation)
+    {
+        var writer = new NetlinkWriter(buffer);
+        var message = writer.BeginMessage(familyId, NetlinkMessageFlags.Request, 0);
+        switch (operation)
+        {
+            case IpvsOperation.CreateService op:
+                writer.WriteGenericHeader(CMD_NEW_SERVICE, GenlVersion);
+                WriteService(ref writer, op.Service.Key, op.Service.Spec);
+                break;
+            case IpvsOperation.UpdateService op:
+                writer.WriteGenericHeader(CMD_SET_SERVICE, GenlVersion);
+                WriteService(ref writer, op.Service.Key, op.Service.Spec);
+                break;
+            case IpvsOperation.DeleteService op:
+                writer.WriteGenericHeader(CMD_DEL_SERVICE, GenlVersion);
+                WriteService(ref writer, op.Service, null);
+                break;
+            case IpvsOperation.CreateDestination op:
+                writer.WriteGenericHeader(CMD_NEW_DEST, GenlVersion);
+                WriteService(ref writer, op.Service, null);
+                WriteDestination(ref writer, op.Destination.Key, op.Destination.Spec);
+                break;
+            case IpvsOperation.UpdateDestination op:
+                writer.WriteGenericHeader(CMD_SET_DEST, GenlVersion);
+                WriteService(ref writer, op.Service, null);
+                WriteDestination(ref writer, op.Destination.Key, op.Destination.Spec);
+                break;
+            case IpvsOperation.DeleteDestination op:
+                writer.WriteGenericHeader(CMD_DEL_DEST, GenlVersion);
+                WriteService(ref writer, op.Service, null);
+                WriteDestination(ref writer, op.Destination, null);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(operation), operation, "unknown IPVS operation");
+        }
+        writer.EndMessage(message);
+    }
+
+    /// <summary>The request for one write, on its own (<see cref="AppendOperation"/> into a fresh buffer).</summary>
+    public static byte[] Operation(ushort familyId, IpvsOperation operation)
+    {
+        var buffer = new NetlinkBuffer(256);
+        AppendOperation(buffer, familyId, operation);
+        return buffer.ToArray();
+    }
+
     public static byte[] NewService(ushort familyId, VirtualService service) =>
         Build(familyId, CMD_NEW_SERVICE, 0, (ref NetlinkWriter w) => WriteService(ref w, service.Key, service.Spec));
 
@@ -245,7 +297,9 @@ internal static class IpvsCodec
         ReadOnlySpan<byte> address = default;
         string scheduler = "";
         string? engine = null;
-        IpvsStats? stats = null, stats64 = null;
+        // Kernels since 4.1 send both STATS and STATS64; only the one used is parsed (one object fewer per entry).
+        ReadOnlySpan<byte> stats = default, stats64 = default;
+        bool hasStats = false, hasStats64 = false;
         var reader = new NetlinkAttributeReader(nest);
         while (reader.TryRead(out var type, out var value))
         {
@@ -260,9 +314,9 @@ internal static class IpvsCodec
                 case SVC_ATTR_FLAGS: flags = NetlinkAttribute.U32(value, "IPVS_SVC_ATTR_FLAGS"); break;
                 case SVC_ATTR_TIMEOUT: timeout = NetlinkAttribute.U32(value, "IPVS_SVC_ATTR_TIMEOUT"); break;
                 case SVC_ATTR_NETMASK: netmask = NetlinkAttribute.U32(value, "IPVS_SVC_ATTR_NETMASK"); break;
-                case SVC_ATTR_STATS: stats = ParseStats(value); break;
+                case SVC_ATTR_STATS: stats = value; hasStats = true; break;
                 case SVC_ATTR_PE_NAME: engine = NetlinkAttribute.String(value); break;
-                case SVC_ATTR_STATS64: stats64 = ParseStats(value); break;
+                case SVC_ATTR_STATS64: stats64 = value; hasStats64 = true; break;
             }
         }
         var family = Family(af);
@@ -278,7 +332,7 @@ internal static class IpvsCodec
             NetmaskPrefixLength = ParseNetmask(family, netmask),
             PersistenceEngine = string.IsNullOrEmpty(engine) ? null : engine,
         };
-        return new VirtualServiceStatus(new VirtualService(key, spec), stats64 ?? stats ?? IpvsStats.Empty);
+        return new VirtualServiceStatus(new VirtualService(key, spec), ChosenStats(stats, hasStats, stats64, hasStats64));
     }
 
     /// <summary>IPv4 masks arrive as network-order bytes read into a host u32; IPv6 as a prefix length.</summary>
@@ -306,7 +360,9 @@ internal static class IpvsCodec
         ushort port = 0, af = 0, tunnelPort = 0, tunnelFlags = 0;
         uint forward = 0, weight = 0, upper = 0, lower = 0, active = 0, inactive = 0, persistent = 0;
         byte tunnelType = 0;
-        IpvsStats? stats = null, stats64 = null;
+        // Kernels since 4.1 send both STATS and STATS64; only the one used is parsed (one object fewer per entry).
+        ReadOnlySpan<byte> stats = default, stats64 = default;
+        bool hasStats = false, hasStats64 = false;
         var reader = new NetlinkAttributeReader(nest);
         while (reader.TryRead(out var type, out var value))
         {
@@ -321,9 +377,9 @@ internal static class IpvsCodec
                 case DEST_ATTR_ACTIVE_CONNS: active = NetlinkAttribute.U32(value, "IPVS_DEST_ATTR_ACTIVE_CONNS"); break;
                 case DEST_ATTR_INACT_CONNS: inactive = NetlinkAttribute.U32(value, "IPVS_DEST_ATTR_INACT_CONNS"); break;
                 case DEST_ATTR_PERSIST_CONNS: persistent = NetlinkAttribute.U32(value, "IPVS_DEST_ATTR_PERSIST_CONNS"); break;
-                case DEST_ATTR_STATS: stats = ParseStats(value); break;
+                case DEST_ATTR_STATS: stats = value; hasStats = true; break;
                 case DEST_ATTR_ADDR_FAMILY: af = NetlinkAttribute.U16(value, "IPVS_DEST_ATTR_ADDR_FAMILY"); break;
-                case DEST_ATTR_STATS64: stats64 = ParseStats(value); break;
+                case DEST_ATTR_STATS64: stats64 = value; hasStats64 = true; break;
                 case DEST_ATTR_TUN_TYPE: tunnelType = NetlinkAttribute.U8(value, "IPVS_DEST_ATTR_TUN_TYPE"); break;
                 case DEST_ATTR_TUN_PORT: tunnelPort = NetlinkAttribute.BigEndianU16(value, "IPVS_DEST_ATTR_TUN_PORT"); break;
                 case DEST_ATTR_TUN_FLAGS: tunnelFlags = NetlinkAttribute.U16(value, "IPVS_DEST_ATTR_TUN_FLAGS"); break;
@@ -342,8 +398,11 @@ internal static class IpvsCodec
             TunnelPort = tunnelPort,
             TunnelFlags = (TunnelFlags)tunnelFlags,
         };
-        return new DestinationStatus(new Destination(key, spec), active, inactive, persistent, stats64 ?? stats ?? IpvsStats.Empty);
+        return new DestinationStatus(new Destination(key, spec), active, inactive, persistent, ChosenStats(stats, hasStats, stats64, hasStats64));
     }
+
+    private static IpvsStats ChosenStats(ReadOnlySpan<byte> stats, bool hasStats, ReadOnlySpan<byte> stats64, bool hasStats64) =>
+        hasStats64 ? ParseStats(stats64) : hasStats ? ParseStats(stats) : IpvsStats.Empty;
 
     /// <summary>
     /// STATS (32-bit counters except bytes) or STATS64 (all u64): each value is read at the size it comes in.

@@ -12,6 +12,8 @@ internal static partial class LibC
     public const int SO_RCVBUF = 8;
     public const int SO_SNDBUFFORCE = 32;
     public const int SO_RCVBUFFORCE = 33;
+    public const int MSG_DONTWAIT = 0x40;
+    public const int EAGAIN = 11;
 
     /// <summary>struct sockaddr_nl: nl_family u16, nl_pad u16, nl_pid u32, nl_groups u32.</summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -34,6 +36,9 @@ internal static partial class LibC
 
     [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
     public static partial int SetSockOpt(int fd, int level, int name, ref int value, int valueLength);
+
+    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
+    public static partial nint Recv(nint fd, ref byte buffer, nint length, int flags);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);

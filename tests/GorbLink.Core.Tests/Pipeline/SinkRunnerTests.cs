@@ -1,6 +1,7 @@
 using GorbLink.Core.Desired;
 using GorbLink.Core.Labels;
 using GorbLink.Core.Pipeline;
+using GorbLink.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace GorbLink.Core.Tests.Pipeline;
@@ -8,50 +9,13 @@ namespace GorbLink.Core.Tests.Pipeline;
 public sealed class SinkRunnerTests : IDisposable
 {
     private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2025-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-    private readonly ManualSource _source = new();
+    private readonly ManualDesiredStateSource _source = new();
     private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
 
     public void Dispose()
     {
         _stop.Cancel();
         _stop.Dispose();
-    }
-
-    /// <summary>A source whose revision the test moves by hand.</summary>
-    private sealed class ManualSource : IDesiredStateSource
-    {
-        private readonly Lock _gate = new();
-        private long _revision;
-        private bool _loaded;
-        private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public int Builds;
-
-        public bool IsLoaded { get { lock (_gate) return _loaded; } }
-        public long Revision { get { lock (_gate) return _revision; } }
-
-        public void Change(bool load = true)
-        {
-            TaskCompletionSource signal;
-            lock (_gate)
-            {
-                _loaded |= load;
-                _revision++;
-                signal = _changed;
-                _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
-            signal.TrySetResult();
-        }
-
-        public Task WaitForChangeAsync(long seenRevision, CancellationToken cancellationToken)
-        {
-            lock (_gate) return _revision > seenRevision ? Task.CompletedTask : _changed.Task.WaitAsync(cancellationToken);
-        }
-
-        public DesiredSnapshot Build(DesiredSnapshot? previous, IReadOnlyList<DefaultVip> defaultVips)
-        {
-            Interlocked.Increment(ref Builds);
-            return new DesiredSnapshot(Revision, DesiredState.Empty);
-        }
     }
 
     /// <summary>A sink that fails while <see cref="Failing"/>, or hangs while <see cref="Hang"/> is set, and records what it applied.</summary>
