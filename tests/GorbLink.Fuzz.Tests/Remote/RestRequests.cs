@@ -95,12 +95,9 @@ public static class RestRequests
 
     /// <summary>A JSON object with some of the given members, each a value from its generator.</summary>
     private static Gen<string> Object(params (string Name, Gen<string> Value)[] members) =>
-        Gen.Select(Gen.Bool.Array[members.Length], All([.. members.Select(m => m.Value)]))
+        Gen.Select(Gen.Bool.Array[members.Length], Tables.All(members.Select(m => m.Value)))
             .Select(t => "{" + string.Join(",", members.Select((m, i) => (m, i)).Where(x => t.Item1[x.i] || x.m.Name is "host" or "port")
                 .Select(x => $"\"{x.m.Name}\":{t.Item2[x.i]}")) + "}");
-
-    private static Gen<string[]> All(Gen<string>[] gens) =>
-        gens.Aggregate(Gen.Const(Array.Empty<string>()), (all, gen) => all.SelectMany(values => gen.Select(value => (string[])[.. values, value])));
 
     private static readonly Gen<string> PulseArgs = Gen.Select(Pick(ArgNames), ArgValues).Array[0, 4]
         .Select(pairs => "{" + string.Join(",", pairs.Select(p => $"\"{p.Item1}\":{p.Item2}")) + "}");

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using GorbLink.Core.Desired;
 using GorbLink.Ipvs;
+using GorbLink.Fuzz.Tests.Support;
 using GorbLink.Netlink;
 using GorbLink.Remote.Server;
 using GorbLink.Testing;
@@ -149,9 +150,7 @@ public sealed class ServeUnderFuzz : IAsyncDisposable
         return Dump(Kernel.GetTableAsync().GetAwaiter().GetResult().Where(t => wanted.Contains(t.Key)));
     }
 
-    private static string Dump(IEnumerable<VirtualServiceTable> tables) =>
-        KernelTables.Dump(tables.OrderBy(t => t.Key, KeyOrder.Instance)
-            .Select(t => new DesiredService(t.Service.Service, [.. t.Destinations.Select(d => d.Destination).OrderBy(d => d.Key, KeyOrder.Instance)])));
+    private static string Dump(IEnumerable<VirtualServiceTable> tables) => Tables.Dump(tables);
 
     public async ValueTask DisposeAsync()
     {
