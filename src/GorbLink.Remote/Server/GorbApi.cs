@@ -242,20 +242,27 @@ public sealed class GorbApi : IAsyncDisposable
         try
         {
             (Target Target, Action<ServeTables> Undo) made = default;
-            var revision = _state.Change(t => made = change(t));
-            // From here on the client going away must not cut the change in half: no cancellation.
-            SinkPass pass;
+            var revision = _state.Change(t => made = change(t), awaitVerdict: true);
             try
             {
-                pass = await _pipeline.WaitForPassAsync(revision).ConfigureAwait(false);
+                // From here on the client going away must not cut the change in half: no cancellation.
+                SinkPass pass;
+                try
+                {
+                    pass = await _pipeline.WaitForPassAsync(revision).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException e)
+                {
+                    pass = SinkPass.Failed(revision, e);
+                }
+                if (Problem(pass, made.Target) is not { } problem) return;
+                _state.Change(made.Undo!);
+                throw problem;
             }
-            catch (OperationCanceledException e)
+            finally
             {
-                pass = SinkPass.Failed(revision, e);
+                _state.Decided();
             }
-            if (Problem(pass, made.Target) is not { } problem) return;
-            _state.Change(made.Undo!);
-            throw problem;
         }
         finally
         {

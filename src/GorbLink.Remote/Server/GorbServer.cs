@@ -144,6 +144,22 @@ public sealed class GorbServer : IAsyncDisposable
 
     private void Map(WebApplication app)
     {
+        // Routing answers a path it does not know (404) and a method a route does not take (405) with no body; a
+        // client gets GORB's error body there too, saying what the routes are (found by the REST fuzz target).
+        app.Use(async (context, next) =>
+        {
+            await next(context).ConfigureAwait(false);
+            if (context.Response.HasStarted || HttpMethods.IsHead(context.Request.Method)) return;
+            var request = $"{context.Request.Method} {context.Request.Path}";
+            var message = context.Response.StatusCode switch
+            {
+                StatusCodes.Status404NotFound => $"no such route: {request} (routes: /service, /service/{{vsID}}, /service/{{vsID}}/{{rsID}}, /metrics)",
+                StatusCodes.Status405MethodNotAllowed => $"method not allowed: {request} (allowed: {context.Response.Headers.Allow})",
+                >= 400 and var status => $"{request}: HTTP {status}",
+                _ => null,
+            };
+            if (message is not null) await WriteErrorAsync(context, context.Response.StatusCode, message).ConfigureAwait(false);
+        });
         if (_options.Token is { Length: > 0 } token)
         {
             var expected = Encoding.UTF8.GetBytes("Bearer " + token);

@@ -21,7 +21,7 @@ internal sealed class ServePipeline : IAsyncDisposable
 
     public ServePipeline(Reconciler reconciler, ServeState source, ServeOptions options, ILogger logger, TimeProvider time)
     {
-        _runner = new SinkRunner(new KernelSink(reconciler, logger), new SinkRunnerOptions
+        _runner = new SinkRunner(new DecidedStateSink(new KernelSink(reconciler, logger), source), new SinkRunnerOptions
         {
             ResyncInterval = options.ResyncInterval,
             InitialBackoff = options.RetryMinimum,
@@ -66,6 +66,24 @@ internal sealed class ServePipeline : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _running.ConfigureAwait(false);
         _stopping.Dispose();
+    }
+
+    /// <summary>
+    /// The kernel sink, applying only what requests decided: a retry of a failed or refused pass (the runner's backoff,
+    /// the reconciler's wake-up) waits until the request of that pass has kept or taken back its change, and then
+    /// applies serve's state as it is. Without this, a retry that came before the take-back applied the change anyway
+    /// (a service deleted from the kernel and created again, though the request was answered "nothing was changed";
+    /// found by the REST fuzz target).
+    /// </summary>
+    private sealed class DecidedStateSink(IStateSink kernel, ServeState source) : IStateSink
+    {
+        public string Name => kernel.Name;
+
+        public async Task<SinkPassOutcome> ApplyAsync(DesiredSnapshot desired, CancellationToken cancellationToken)
+        {
+            if (await source.WaitIfUndecidedAsync(desired.Revision, cancellationToken).ConfigureAwait(false)) desired = source.Build(desired);
+            return await kernel.ApplyAsync(desired, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The kernel runner's reports in serve's event ids: a failure once until it recovers (5118), the recovery (5119).</summary>

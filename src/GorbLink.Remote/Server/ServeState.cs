@@ -30,6 +30,10 @@ internal sealed class ServeState(string statePath, ILogger logger) : IDesiredSta
     private readonly ServeTables _tables = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _revision;
+    private long _undecided;
+    private long _decidedAt;
+    private bool _tried;
+    private TaskCompletionSource _decided = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public bool IsLoaded => true;
 
@@ -48,7 +52,11 @@ internal sealed class ServeState(string statePath, ILogger logger) : IDesiredSta
     /// check before it writes), the revision grows, the file is rewritten when <paramref name="save"/>, and the loop
     /// wakes. Returns the new revision.
     /// </summary>
-    public long Change(Action<ServeTables> change, bool save = true)
+    /// <param name="awaitVerdict">
+    /// A request's change, which its first kernel pass decides on: kept, or taken back by the request. Until the
+    /// request calls <see cref="Decided"/>, a second pass waits (<see cref="WaitIfUndecidedAsync"/>).
+    /// </param>
+    public long Change(Action<ServeTables> change, bool save = true, bool awaitVerdict = false)
     {
         TaskCompletionSource changed;
         long revision;
@@ -59,9 +67,52 @@ internal sealed class ServeState(string statePath, ILogger logger) : IDesiredSta
             revision = Interlocked.Increment(ref _revision);
             changed = _changed;
             _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (awaitVerdict)
+            {
+                _undecided = revision;
+                _tried = false;
+                _decided = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
         }
         changed.TrySetResult();
         return revision;
+    }
+
+    /// <summary>The request whose change was made with awaitVerdict has kept it or taken it back.</summary>
+    public void Decided()
+    {
+        TaskCompletionSource decided;
+        lock (_lock)
+        {
+            _undecided = 0;
+            _decidedAt = _revision;
+            decided = _decided;
+        }
+        decided.TrySetResult();
+    }
+
+    /// <summary>
+    /// Called before each kernel pass of <paramref name="revision"/>. The first pass that includes an undecided
+    /// change goes ahead (it is the one its request waits for); any later one waits until the request decided, so
+    /// that a retry never applies a change its request is about to take back. True when the pass must apply the state
+    /// as it is now instead: it waited, or its snapshot is older than the last decision (the pipeline had not yet
+    /// built the state after a take-back).
+    /// </summary>
+    public async Task<bool> WaitIfUndecidedAsync(long revision, CancellationToken cancellationToken)
+    {
+        Task decided;
+        lock (_lock)
+        {
+            if (_undecided == 0 || revision < _undecided) return revision < _decidedAt;
+            if (!_tried)
+            {
+                _tried = true;
+                return false;
+            }
+            decided = _decided.Task;
+        }
+        await decided.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     public async Task WaitForChangeAsync(long seenRevision, CancellationToken cancellationToken)

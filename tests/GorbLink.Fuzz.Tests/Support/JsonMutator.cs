@@ -47,7 +47,8 @@ public static class JsonMutator
         Gen.Select(Gen.Int[0, seeds.Length - 1], Gen.Int[1, maxMutations], Gen.ULong)
             .Select(t => Mutate(seeds[t.Item1], t.Item2, t.Item3));
 
-    private static string Mutate(string seed, int mutations, ulong state)
+    /// <summary>One mutant of <paramref name="seed"/>, the same for the same <paramref name="state"/>.</summary>
+    public static string Mutate(string seed, int mutations, ulong state)
     {
         try
         {
