@@ -1,3 +1,4 @@
+using GorbLink.Core.Labels;
 using GorbLink.Core.Pipeline;
 using GorbLink.Core.Reconcile;
 using Microsoft.Extensions.Logging;
@@ -79,9 +80,11 @@ internal sealed class ServePipeline : IAsyncDisposable
     {
         public string Name => kernel.Name;
 
+        public DefaultVip DefaultVip => kernel.DefaultVip;
+
         public async Task<SinkPassOutcome> ApplyAsync(DesiredSnapshot desired, CancellationToken cancellationToken)
         {
-            if (await source.WaitIfUndecidedAsync(desired.Revision, cancellationToken).ConfigureAwait(false)) desired = source.Build(desired);
+            if (await source.WaitIfUndecidedAsync(desired.Revision, cancellationToken).ConfigureAwait(false)) desired = source.Build(desired, [DefaultVip]);
             return await kernel.ApplyAsync(desired, cancellationToken).ConfigureAwait(false);
         }
     }
