@@ -112,7 +112,8 @@ public sealed class NetlinkConnection : IDisposable
             var transport = Transport();
             var first = _sequence + 1;
             _sequence += (uint)requests.Count;
-            var chunks = PackDatagrams(requests, first);
+            var cut = CrashPoints.BatchCut(requests.Count);
+            var chunks = PackDatagrams(requests, first, cut);
             var answered = new bool[requests.Count];
             int sent = 0, completed = 0;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -124,6 +125,9 @@ public sealed class NetlinkConnection : IDisposable
                     {
                         await transport.SendAsync(chunks[sent].Datagram, cancellationToken).ConfigureAwait(false);
                         sent++;
+                        // The kernel runs a generic netlink datagram's messages inside sendmsg(2): once it returns,
+                        // the first `cut` messages are done and none after them is.
+                        if (chunks[sent - 1].FirstIndex + chunks[sent - 1].Count == cut) CrashPoints.Kill(CrashPoints.Armed!);
                     }
                     timeout.CancelAfter(ReplyTimeout);
                     var received = await transport.ReceiveAsync(_receiveBuffer, timeout.Token).ConfigureAwait(false);
@@ -163,7 +167,8 @@ public sealed class NetlinkConnection : IDisposable
 
     private sealed record BatchDatagram(byte[] Datagram, int FirstIndex, int Count);
 
-    private static List<BatchDatagram> PackDatagrams(IReadOnlyList<byte[]> requests, uint firstSequence)
+    /// <param name="cut">A message index that must start a datagram (a crash point's K), or null.</param>
+    private static List<BatchDatagram> PackDatagrams(IReadOnlyList<byte[]> requests, uint firstSequence, int? cut)
     {
         var chunks = new List<BatchDatagram>();
         var index = 0;
@@ -172,7 +177,7 @@ public sealed class NetlinkConnection : IDisposable
             var start = index;
             var bytes = 0;
             while (index < requests.Count && index - start < BatchMessagesPerDatagram &&
-                   (index == start || bytes + NetlinkConstants.Align(requests[index].Length) <= BatchDatagramBytes))
+                   (index == start || (index != cut && bytes + NetlinkConstants.Align(requests[index].Length) <= BatchDatagramBytes)))
             {
                 bytes += NetlinkConstants.Align(requests[index].Length);
                 index++;
