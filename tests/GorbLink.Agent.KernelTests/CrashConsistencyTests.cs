@@ -114,6 +114,7 @@ public sealed partial class CrashConsistencyTests : IDisposable
             serviceSuffix = string.Join(' ', ProcIpvs.Words(service.Line).Skip(2));
             weight = ProcIpvs.Words(service.DestinationLines[0])[3];
             Node.Sh($"ipvsadm -a -t {VipOf(0)}:80 -r {ForeignDestination}:80 -m -w 7");
+            Note($"first start: scheduler and flags \"{serviceSuffix}\", weight {weight}");
             Assert.Equal(0, first.Terminate());
         }
         var foreignLine = ProcIpvs.Read().First(v => v.Key == AgentServiceKey(0)).DestinationLines.Single(l => l.Contains(ProcIpvs.Hex(ForeignDestination, 80), StringComparison.Ordinal));
