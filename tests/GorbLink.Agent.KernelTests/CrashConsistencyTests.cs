@@ -60,8 +60,11 @@ public sealed partial class CrashConsistencyTests : IDisposable
         var clock = Stopwatch.StartNew();
 
         Node.Run("ipvsadm", "-C");
-        Node.Sh($"printf '{ForeignRules.Replace("\n", "\\n", StringComparison.Ordinal)}' | ipvsadm -R");
+        var rules = Path.Combine(_work, "foreign.rules");
+        File.WriteAllText(rules, ForeignRules);
+        Node.Sh($"ipvsadm -R < {rules}");
         _foreign = ProcIpvs.Read().ToDictionary(service => service.Key, service => service.Raw);
+        Assert.Equal(3, _foreign.Count);
 
         var agentKills = AgentKills(random, randomKills);
         Note($"agent: {agentKills} kills in {clock.Elapsed.TotalSeconds:0} s");
