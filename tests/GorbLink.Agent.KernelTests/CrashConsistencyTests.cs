@@ -16,7 +16,7 @@ namespace GorbLink.Agent.KernelTests;
 /// twice), the ownership file lists exactly that, and the foreign entries made with ipvsadm are byte-for-byte as they were.</item>
 /// </list>
 /// The same for `gorblink serve` (CrashConsistencyTests.Serve.cs). Prints "crash consistency: N kills, N consistent".
-/// GORBLINK_CRASH_SEED replays one run's random points; GORBLINK_CRASH_RANDOM_KILLS sets how many (default 20);
+/// GORBLINK_CRASH_SEED replays one run's random points; GORBLINK_CRASH_RANDOM_KILLS sets how many (default 10);
 /// GORBLINK_CRASH_LIMIT=N runs only the first N kills of each plan (to debug the test; then it does not count to 50).
 /// </summary>
 public sealed partial class CrashConsistencyTests : IDisposable
@@ -54,7 +54,7 @@ public sealed partial class CrashConsistencyTests : IDisposable
     {
         Node.RequireKernel();
         var seed = int.TryParse(Environment.GetEnvironmentVariable("GORBLINK_CRASH_SEED"), CultureInfo.InvariantCulture, out var s) ? s : Environment.TickCount;
-        var randomKills = int.TryParse(Environment.GetEnvironmentVariable("GORBLINK_CRASH_RANDOM_KILLS"), CultureInfo.InvariantCulture, out var r) ? r : 20;
+        var randomKills = int.TryParse(Environment.GetEnvironmentVariable("GORBLINK_CRASH_RANDOM_KILLS"), CultureInfo.InvariantCulture, out var r) ? r : 10;
         var random = new Random(seed);
         Note($"binary {Binary}, seed {seed} (GORBLINK_CRASH_SEED={seed} replays the random points)");
         var clock = Stopwatch.StartNew();
