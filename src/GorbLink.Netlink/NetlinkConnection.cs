@@ -141,7 +141,8 @@ public sealed class NetlinkConnection : IDisposable
             var transport = Transport();
             var first = _sequence + 1;
             _sequence += (uint)count;
-            var chunks = PackDatagrams(bytes.Span, first);
+            var cut = CrashPoints.BatchCut(count);
+            var chunks = PackDatagrams(bytes.Span, first, cut);
             var answered = new bool[count];
             int sent = 0, completed = 0;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -154,6 +155,9 @@ public sealed class NetlinkConnection : IDisposable
                         var chunk = chunks[sent];
                         await transport.SendAsync(bytes.Slice(chunk.Offset, chunk.Length), cancellationToken).ConfigureAwait(false);
                         sent++;
+                        // The kernel runs a generic netlink datagram's messages inside sendmsg(2): once it returns,
+                        // the first `cut` messages are done and none after them is.
+                        if (chunks[sent - 1].FirstIndex + chunks[sent - 1].Count == cut) CrashPoints.Kill(CrashPoints.Armed!);
                     }
                     cancellationToken.ThrowIfCancellationRequested();
                     if (!transport.TryReceive(_receiveBuffer, out var received))
@@ -214,14 +218,15 @@ public sealed class NetlinkConnection : IDisposable
         return Math.Min(NetlinkConstants.Align((int)length), messages.Length - offset);
     }
 
-    private static List<BatchDatagram> PackDatagrams(Span<byte> messages, uint firstSequence)
+    /// <param name="cut">A message index that must start a datagram (a crash point's K), or null.</param>
+    private static List<BatchDatagram> PackDatagrams(Span<byte> messages, uint firstSequence, int? cut)
     {
         var chunks = new List<BatchDatagram>();
         int offset = 0, index = 0;
         while (offset < messages.Length)
         {
             int start = offset, startIndex = index, last = offset;
-            while (offset < messages.Length && index - startIndex < BatchMessagesPerDatagram)
+            while (offset < messages.Length && index - startIndex < BatchMessagesPerDatagram && (index == startIndex || index != cut))
             {
                 var span = MessageSpan(messages, offset);
                 if (offset > start && offset - start + span > BatchDatagramBytes) break;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using GorbLink;
 using GorbLink.Cli;
 using GorbLink.Hosting;
+using GorbLink.Netlink;
 
 var run = new RunCommand();
 var root = new RootCommand("GorbLink: Docker containers to Linux IPVS virtual services, programmed in-process over netlink");
@@ -15,6 +16,12 @@ root.Subcommands.Add(runCommand);
 root.Subcommands.Add(StatusCommand.Build());
 root.Subcommands.Add(ServeCommand.Build());
 root.Subcommands.Add(IpvsCommands.Build());
+
+if (CrashPoints.EnvironmentError is { } crashPointError)
+{
+    Console.Error.WriteLine($"error: {crashPointError}");
+    return ExitCodes.BadInput;
+}
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

@@ -18,10 +18,15 @@ public sealed partial class Agent : IDisposable
         _echo = echo;
     }
 
-    public static Agent Start(Action<string>? echo, params string[] arguments)
+    public static Agent Start(Action<string>? echo, params string[] arguments) =>
+        Launch(Node.Gorblink, "run", new Dictionary<string, string>(), echo, arguments);
+
+    /// <summary>`BINARY COMMAND --log-format json ARGUMENTS` with <paramref name="environment"/> added to this process's.</summary>
+    public static Agent Launch(string binary, string command, IReadOnlyDictionary<string, string> environment, Action<string>? echo, params string[] arguments)
     {
-        var start = new ProcessStartInfo(Node.Gorblink) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
-        start.ArgumentList.Add("run");
+        var start = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
+        foreach (var (name, value) in environment) start.Environment[name] = value;
+        start.ArgumentList.Add(command);
         start.ArgumentList.Add("--log-format");
         start.ArgumentList.Add("json");
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
@@ -32,7 +37,7 @@ public sealed partial class Agent : IDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        echo?.Invoke($"$ {Node.Gorblink} run --log-format json {string.Join(' ', arguments)}");
+        echo?.Invoke($"$ {string.Join(' ', environment.Select(e => $"{e.Key}={e.Value}"))} {binary} {command} --log-format json {string.Join(' ', arguments)}".TrimStart());
         return agent;
     }
 
@@ -63,6 +68,26 @@ public sealed partial class Agent : IDisposable
             if (deadline.Elapsed > (timeout ?? TimeSpan.FromMinutes(2))) Assert.Fail($"no event {id} in time; the agent's log:\n{Tail()}");
             Thread.Sleep(100);
         }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>True when the process ended within <paramref name="timeout"/>; its exit code is then in <see cref="ExitCode"/>.</summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout)) return false;
+        _process.WaitForExit(); // and its output read to the end
+        return true;
+    }
+
+    /// <summary>The exit status; 128 + 9 after SIGKILL.</summary>
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>kill -9 from outside, as the OOM killer or `docker kill` would; waits until the process is gone.</summary>
+    public void Kill9()
+    {
+        if (!_process.HasExited) _ = kill(_process.Id, 9);
+        _process.WaitForExit();
     }
 
     public string Tail(int count = 40) => string.Join('\n', Lines.TakeLast(count));

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using GorbLink.Netlink;
 
 namespace GorbLink.Core.IO;
 
@@ -18,7 +19,11 @@ public static partial class AtomicFile
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1))
             {
-                stream.Write(content);
+                // Two writes, so that the file-write crash point leaves a torn temporary file, as a crash mid-write would.
+                var half = content.Length / 2;
+                stream.Write(content[..half]);
+                CrashPoints.Reached(CrashPoint.FileWrite);
+                stream.Write(content[half..]);
                 stream.Flush(flushToDisk: durable);
             }
             File.Move(temporary, fullPath, overwrite: true);

@@ -2,6 +2,7 @@ using GorbLink.Core.Desired;
 using GorbLink.Core.Ownership;
 using GorbLink.Core.Planning;
 using GorbLink.Ipvs;
+using GorbLink.Netlink;
 
 namespace GorbLink.Core.Reconcile;
 
@@ -64,6 +65,7 @@ internal static class KernelBatch
             var ahead = owned.ToTable().ToBuilder();
             foreach (var operation in creates) Record(ahead, operation, drains: null);
             ownership.Save(ahead.ToTable());
+            CrashPoints.Reached(CrashPoint.WriteAhead);
         }
 
         var batch = await ipvs.ExecuteAsync(plan.Operations, cancellationToken).ConfigureAwait(false);
@@ -81,6 +83,7 @@ internal static class KernelBatch
             Record(owned, step.Operation, drains);
             applied(step);
         }
+        CrashPoints.Reached(CrashPoint.AfterBatch);
         return outcome;
     }
 

@@ -46,4 +46,9 @@ internal static partial class LibC
     /// <summary>The index of a network interface in the caller's network namespace; 0 (errno ENODEV) when there is none.</summary>
     [LibraryImport("libc", EntryPoint = "if_nametoindex", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial uint IfNameToIndex(string name);
+
+    public const int SIGKILL = 9;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
 }
