@@ -28,7 +28,7 @@ public sealed class RemoteAgent
         _options = options;
         _logger = logger;
         _time = time;
-        foreach (var daemon in daemons) daemon.StatusChanged += _ => WriteStatus();
+        foreach (var daemon in daemons) daemon.Runner.Passes.Published += _ => WriteStatus();
     }
 
     public PipelineLoop Pipeline { get; }
@@ -63,7 +63,6 @@ public sealed class RemoteAgent
 
         var states = new RemoteDesiredStates(options.ReportContainerProblems, logger);
         var daemons = new List<RemoteDaemon>(breakers.Count);
-        var runners = new List<SinkRunner>(breakers.Count);
         foreach (var (endpoint, breaker) in breakers)
         {
             var client = new GorbClient(httpClients.CreateClient(RemoteDaemonClients.ClientName(endpoint)), endpoint);
@@ -71,17 +70,9 @@ public sealed class RemoteAgent
             var reconciler = new RemoteReconciler(client, ownership, logger, time, options.DryRun);
             var daemon = new RemoteDaemon(endpoint, client, reconciler, states, breaker, options, logger, time);
             daemons.Add(daemon);
-            runners.Add(new SinkRunner(daemon, new SinkRunnerOptions
-            {
-                ResyncInterval = options.ResyncInterval,
-                InitialBackoff = options.InitialBackoff,
-                MaxBackoff = options.MaxBackoff,
-                // Only an unreachable daemon is retried; anything else (a damaged ownership file first) stops the agent.
-                IsFatal = static e => e is not RemoteUnavailableException,
-            }, daemon, time));
         }
         var source = new ContainerDesiredStateSource(store, new DesiredStateBuilder(RemoteDesiredMapper.ForRemote(labels)));
-        var pipeline = new PipelineLoop(source, runners, new PipelineLoopOptions { CoalesceDelay = options.CoalesceDelay }, states, time);
+        var pipeline = new PipelineLoop(source, [.. daemons.Select(d => d.Runner)], new PipelineLoopOptions { CoalesceDelay = options.CoalesceDelay }, states, time);
         return new RemoteAgent(pipeline, states, daemons, options, logger, time);
     }
 

@@ -104,7 +104,7 @@ public sealed class RemoteModeTests
         rig.Set(Container("web-2", 32769), Container("web-3", 32770));
         rig.Remove("web-1");
         rig.Set(Container("web-3", 32770, weight: 7));
-        await Eventually.TrueAsync(() => rig.Daemon(daemon).Status.ConsecutiveFailures >= 2, "passes keep failing while it is down");
+        await Eventually.TrueAsync(() => rig.Daemon(daemon).Status.Counters.ConsecutiveFailures >= 2, "passes keep failing while it is down");
 
         await daemon.StartAsync();
 
