@@ -14,17 +14,17 @@ public class AgentInstrumentsTests
         var lines = await rig.ScrapeLinesAsync();
 
         (string, string)[] service = [("service", "tcp 10.0.0.1:80"), ("name", "web"), ("protocol", "tcp"), ("vip", "10.0.0.1"), ("port", "80")];
-        Assert.Equal(12, MetricsRig.Value(lines, "gorblink_ipvs_service_connections_total", service));
-        Assert.Equal(100, MetricsRig.Value(lines, "gorblink_ipvs_service_packets_total", [.. service, ("direction", "in")]));
-        Assert.Equal(128000, MetricsRig.Value(lines, "gorblink_ipvs_service_bytes_total", [.. service, ("direction", "out")]));
+        Assert.Equal(12, PrometheusScrape.Value(lines, "gorblink_ipvs_service_connections_total", service));
+        Assert.Equal(100, PrometheusScrape.Value(lines, "gorblink_ipvs_service_packets_total", [.. service, ("direction", "in")]));
+        Assert.Equal(128000, PrometheusScrape.Value(lines, "gorblink_ipvs_service_bytes_total", [.. service, ("direction", "out")]));
         (string, string)[] destination = [.. service, ("destination", "192.0.2.10:32001"), ("container", "web-1")];
-        Assert.Equal(12, MetricsRig.Value(lines, "gorblink_ipvs_destination_connections_total", destination));
-        Assert.Equal(6400, MetricsRig.Value(lines, "gorblink_ipvs_destination_bytes_total", [.. destination, ("direction", "in")]));
-        Assert.Equal(2, MetricsRig.Value(lines, "gorblink_ipvs_destination_active_connections", destination));
-        Assert.Equal(5, MetricsRig.Value(lines, "gorblink_ipvs_destination_inactive_connections", destination));
-        Assert.Equal(100, MetricsRig.Value(lines, "gorblink_ipvs_destination_weight", destination));
+        Assert.Equal(12, PrometheusScrape.Value(lines, "gorblink_ipvs_destination_connections_total", destination));
+        Assert.Equal(6400, PrometheusScrape.Value(lines, "gorblink_ipvs_destination_bytes_total", [.. destination, ("direction", "in")]));
+        Assert.Equal(2, PrometheusScrape.Value(lines, "gorblink_ipvs_destination_active_connections", destination));
+        Assert.Equal(5, PrometheusScrape.Value(lines, "gorblink_ipvs_destination_inactive_connections", destination));
+        Assert.Equal(100, PrometheusScrape.Value(lines, "gorblink_ipvs_destination_weight", destination));
         // A draining destination no container asks for anymore: weight 0, no container name.
-        Assert.Equal(0, MetricsRig.Value(lines, "gorblink_ipvs_destination_weight", [.. service, ("destination", "192.0.2.10:32002"), ("container", "")]));
+        Assert.Equal(0, PrometheusScrape.Value(lines, "gorblink_ipvs_destination_weight", [.. service, ("destination", "192.0.2.10:32002"), ("container", "")]));
         // Someone else's service is not GorbLink's to report.
         Assert.DoesNotContain(lines, l => l.Contains("10.9.9.9", StringComparison.Ordinal));
         Assert.Contains("gorblink_ipvs_services{} 1", lines);

@@ -12,7 +12,7 @@ namespace GorbLink.Tests.Metrics;
 /// The agent's instruments over a fake probe, on a meter of the test's own (tests run in parallel and the SDK listens
 /// by meter name), exported as in the agent and served by the metrics server on a loopback port.
 /// </summary>
-internal sealed partial class MetricsRig : IAsyncDisposable
+internal sealed class MetricsRig : IAsyncDisposable
 {
     private readonly HttpClient _http = new();
 
@@ -50,26 +50,6 @@ internal sealed partial class MetricsRig : IAsyncDisposable
         await _http.GetStringAsync(new Uri(Server.Address, "/metrics"), TestContext.Current.CancellationToken);
 
     public async Task<string[]> ScrapeLinesAsync() => (await ScrapeAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-
-    /// <summary>
-    /// The value of the sample <paramref name="name"/> with exactly these labels, in any order (the SDK sorts them);
-    /// null when there is none.
-    /// </summary>
-    public static double? Value(IEnumerable<string> lines, string name, params (string Name, string Value)[] labels)
-    {
-        var wanted = labels.Select(l => $"{l.Name}=\"{l.Value}\"").Order(StringComparer.Ordinal).ToList();
-        foreach (var line in lines)
-        {
-            if (!line.StartsWith(name + "{", StringComparison.Ordinal)) continue;
-            var close = line.LastIndexOf('}');
-            var found = LabelPattern().Matches(line[(name.Length + 1)..close]).Select(m => m.Value).Order(StringComparer.Ordinal).ToList();
-            if (found.SequenceEqual(wanted)) return double.Parse(line[(close + 2)..], System.Globalization.CultureInfo.InvariantCulture);
-        }
-        return null;
-    }
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"[a-zA-Z_][a-zA-Z0-9_]*=""(?:[^""\\]|\\.)*""")]
-    private static partial System.Text.RegularExpressions.Regex LabelPattern();
 
     public async ValueTask DisposeAsync()
     {
