@@ -166,7 +166,7 @@ public sealed class RemoteModeTests
             "the down daemon's circuit breaker opens", explain: () => $"{rig.Daemon(down).Status}");
         var statusFile = Path.Combine(rig.StateDirectory, RemoteStatusFile.FileName);
         await Eventually.TrueAsync(() =>
-            RemoteStatusFile.TryRead(statusFile)?.Daemons.SingleOrDefault(d => d.Daemon == down.Endpoint) is { Reachable: false, Breaker: "open", LastError: not null },
+            RemoteStatusFile.TryRead(statusFile)?.Daemons.SingleOrDefault(d => d.Daemon == down.Endpoint) is { Reachable: false, Breaker: "open", Counters.LastError: not null },
             "remote-status.json shows it");
         Assert.True(rig.Logs.Contains("circuit breaker opened"), rig.Logs.Text);
 
