@@ -73,24 +73,30 @@ public sealed partial class AgentKernelTests : IDisposable
         }
         using (var health = await http.GetAsync($"http://{endpoint}/healthz", token))
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-        // The kernel folds its per-CPU counters into what it reports every 2 s (the rate estimator): poll for them.
+        // The kernel folds its per-CPU counters into what it reports every 2 s (the rate estimator): poll until the
+        // scrape and `ipvsadm -Ln --stats --exact` (read before and after it, unchanged) agree on every counter.
         string metrics;
-        Match connections;
         var polling = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
+            var before = IpvsadmDestinationStats("10.98.7.7:80");
             metrics = await http.GetStringAsync($"http://{endpoint}/metrics", token);
-            connections = Regex.Match(metrics, @"gorblink_ipvs_destination_connections_total\{service=""tcp 10\.98\.7\.7:80"",name=""[^""]*"",protocol=""tcp"",vip=""10\.98\.7\.7"",port=""80"",destination=""[0-9.]+:80"",container=""glk-web""\} (\d+)");
-            Assert.True(connections.Success, "no destination connections line for glk-web");
-            if (long.Parse(connections.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 3) break;
-            if (polling.Elapsed > TimeSpan.FromSeconds(30)) Assert.Fail($"fewer than 3 connections counted after 30 s:\n{metrics}");
+            var after = IpvsadmDestinationStats("10.98.7.7:80");
+            var scraped = ScrapedDestinationStats(PrometheusScrape.Lines(metrics), "tcp 10.98.7.7:80", before.Destination, "glk-web");
+            if (before == after && before.Stats[0] >= 3 && scraped.SequenceEqual(before.Stats)) break;
+            if (polling.Elapsed > TimeSpan.FromSeconds(30))
+                Assert.Fail($"the scrape's destination counters {string.Join(' ', scraped)} never matched ipvsadm's {string.Join(' ', after.Stats)} (conns inpkts outpkts inbytes outbytes):\n{metrics}");
             await Task.Delay(500, token);
         }
         _output.WriteLine(metrics);
-        var bytesOut = Regex.Match(metrics, @"gorblink_ipvs_service_bytes_total\{service=""tcp 10\.98\.7\.7:80""[^}]*direction=""out""\} (\d+)");
-        Assert.True(bytesOut.Success && long.Parse(bytesOut.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, "no bytes out counted");
-        Assert.Contains("gorblink_vips_added{interface=\"glkvips0\"} 1\n", metrics);
-        Assert.Contains("gorblink_docker_connected 1\n", metrics);
+        var lines = PrometheusScrape.Lines(metrics);
+        Assert.True(PrometheusScrape.ValueWith(lines, "gorblink_ipvs_service_bytes_total", ("service", "tcp 10.98.7.7:80"), ("direction", "out")) > 0,
+            "no bytes out counted");
+        Assert.Equal(1, PrometheusScrape.Value(lines, "gorblink_vips_added", ("interface", "glkvips0")));
+        Assert.Equal(1, PrometheusScrape.Value(lines, "gorblink_docker_connected"));
+        // The dashboard queries only names the agent exports (serve's gorb_* names: ServeAddsAndRemovesServiceVipsOnTheVipInterface).
+        var exported = PrometheusScrape.SampleNames(metrics);
+        Assert.All(DashboardNames().Where(n => n.StartsWith("gorblink_", StringComparison.Ordinal)), name => Assert.Contains(name, exported));
 
         // Both containers go: the VIP GorbLink added goes with its service; the operator's stays.
         Node.Sh("docker rm -f glk-web glk-web2");
@@ -188,8 +194,8 @@ public sealed partial class AgentKernelTests : IDisposable
             Agent.Until("10.98.6.6/32 on the VIP interface", () => Node.IpAddr(VipDevice).Contains("10.98.6.6/32"));
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             var metrics = await http.GetStringAsync($"http://{endpoint}/metrics", TestContext.Current.CancellationToken);
-            Assert.Contains("gorblink_vips_added{interface=\"glkvips0\"} 1\n", metrics);
-            Assert.Contains("gorblink_ipvs_services 1\n", metrics);
+            Assert.Equal(1, PrometheusScrape.Value(PrometheusScrape.Lines(metrics), "gorblink_vips_added", ("interface", "glkvips0")));
+            Assert.Equal(1, PrometheusScrape.Value(PrometheusScrape.Lines(metrics), "gorblink_ipvs_services"));
 
             Node.Sh("docker rm -f glk-remote");
             Agent.Until("the service deleted", () => !Node.Sh("ipvsadm -Sn").Contains("10.98.6.6", StringComparison.Ordinal), TimeSpan.FromMinutes(1));
@@ -216,7 +222,14 @@ public sealed partial class AgentKernelTests : IDisposable
             port = ((IPEndPoint)probe.LocalEndpoint).Port;
         }
         var start = new System.Diagnostics.ProcessStartInfo(Node.Gorblink) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "serve", "-l", $"127.0.0.1:{port}", "-i", "lo", "--vip-interface", VipDevice, "--state-dir", _state })
+        int metricsPort;
+        using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            metricsPort = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        foreach (var argument in new[] { "serve", "-l", $"127.0.0.1:{port}", "-i", "lo", "--vip-interface", VipDevice, "--state-dir", _state,
+                     "--metrics-listen", $"127.0.0.1:{metricsPort}" })
             start.ArgumentList.Add(argument);
         using var serve = System.Diagnostics.Process.Start(start)!;
         var output = new System.Text.StringBuilder();
@@ -242,6 +255,21 @@ public sealed partial class AgentKernelTests : IDisposable
             Assert.Equal(["10.98.3.3/32", "10.98.4.4/32"], Node.IpAddr(VipDevice));
             Assert.Contains("-A -t 10.98.4.4:80", Node.Sh("ipvsadm -Sn"), StringComparison.Ordinal);
 
+            // A backend with a health check: serve's gauges on the API's /metrics (as GORB) and on --metrics-listen,
+            // and every gorb_* name the dashboard queries among them.
+            using (var put = await http.PutAsync("service/svc-a/web-1", new StringContent($$"""{"host":"127.0.0.1","port":{{port}},"pulse":{"type":"tcp","interval":"1s"}}""",
+                       System.Text.Encoding.UTF8, "application/json"), token))
+                Assert.True(put.IsSuccessStatusCode, $"PUT service/svc-a/web-1: {(int)put.StatusCode} {await put.Content.ReadAsStringAsync(token)}");
+            var api = await http.GetStringAsync("metrics", token);
+            var listened = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics", token);
+            _output.WriteLine(listened);
+            Assert.Equal(1, PrometheusScrape.Value(PrometheusScrape.Lines(listened), "gorb_service_backends", ("name", "svc-a"), ("host", "10.98.4.4"), ("port", "80"), ("protocol", "tcp")));
+            foreach (var scrape in new[] { api, listened })
+            {
+                var exported = PrometheusScrape.SampleNames(scrape);
+                Assert.All(DashboardNames().Where(n => !n.StartsWith("gorblink_", StringComparison.Ordinal)), name => Assert.Contains(name, exported));
+            }
+
             foreach (var id in new[] { "svc-a", "svc-b" })
                 using (var delete = await http.DeleteAsync($"service/{id}", token))
                     Assert.True(delete.IsSuccessStatusCode, $"DELETE service/{id}: {(int)delete.StatusCode}");
@@ -257,6 +285,35 @@ public sealed partial class AgentKernelTests : IDisposable
             Node.Run("ipvsadm", "-D", "-t", "10.98.4.4:80");
             Node.Run("ipvsadm", "-D", "-t", "10.98.3.3:80");
         }
+    }
+
+    private static IReadOnlySet<string> DashboardNames() =>
+        PrometheusScrape.DashboardMetricNames(File.ReadAllText(Path.Combine(Node.Repo, "deploy", "grafana", "gorblink.json")));
+
+    /// <summary>
+    /// One destination's counters from `ipvsadm -Ln --stats --exact`: Conns, InPkts, OutPkts, InBytes, OutBytes, for the
+    /// only destination of the TCP service <paramref name="service"/>.
+    /// </summary>
+    private static (string Destination, long[] Stats) IpvsadmDestinationStats(string service)
+    {
+        var lines = Node.Sh("ipvsadm -Ln --stats --exact").Split('\n');
+        var at = Array.FindIndex(lines, l => l.StartsWith("TCP  " + service + " ", StringComparison.Ordinal));
+        Assert.True(at >= 0, $"TCP {service} is not in ipvsadm -Ln --stats");
+        var fields = lines[at + 1].Split(' ', StringSplitOptions.RemoveEmptyEntries); // "->", address:port, five counters
+        Assert.Equal("->", fields[0]);
+        return (fields[1], [.. fields[2..7].Select(f => long.Parse(f, System.Globalization.CultureInfo.InvariantCulture))]);
+    }
+
+    private static long[] ScrapedDestinationStats(string[] lines, string service, string destination, string container)
+    {
+        (string, string)[] labels = [("service", service), ("destination", destination), ("container", container)];
+        double? Of(string name, params (string, string)[] more) => PrometheusScrape.ValueWith(lines, name, [.. labels, .. more]);
+        return [.. new[]
+        {
+            Of("gorblink_ipvs_destination_connections_total"),
+            Of("gorblink_ipvs_destination_packets_total", ("direction", "in")), Of("gorblink_ipvs_destination_packets_total", ("direction", "out")),
+            Of("gorblink_ipvs_destination_bytes_total", ("direction", "in")), Of("gorblink_ipvs_destination_bytes_total", ("direction", "out")),
+        }.Select(v => (long)(v ?? -1))];
     }
 
     /// <summary>A container's /proc/sys is read-only: --set-sysctls says so, and how to do without, and exits 5.</summary>

@@ -44,6 +44,9 @@ public sealed class SinkPassFeed
         return cancellationToken.CanBeCanceled ? done.Task.WaitAsync(cancellationToken) : done.Task;
     }
 
+    /// <summary>Raised after each pass is recorded (the runner's counters already include it), on the runner's thread.</summary>
+    public event Action<SinkPass>? Published;
+
     /// <summary>Records a completed pass and answers every waiter it covers.</summary>
     public void Publish(SinkPass pass)
     {
@@ -60,6 +63,7 @@ public sealed class SinkPassFeed
             }
         }
         foreach (var done in answered) done.TrySetResult(pass);
+        Published?.Invoke(pass);
     }
 
     /// <summary>No pass will follow: every waiter, now and later, gets an <see cref="OperationCanceledException"/> with <paramref name="reason"/>.</summary>

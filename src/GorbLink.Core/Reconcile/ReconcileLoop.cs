@@ -43,27 +43,6 @@ public enum ReconcileLoopState
     Stopped,
 }
 
-/// <summary>Counters of the loop, for logs and metrics.</summary>
-public sealed record ReconcileCounters
-{
-    public long Passes { get; init; }
-    public long FailedPasses { get; init; }
-    /// <summary>Batches sent to the kernel (passes with something to write).</summary>
-    public long Batches { get; init; }
-    /// <summary>Operations the kernel accepted, over all passes.</summary>
-    public long WritesApplied { get; init; }
-    /// <summary>Operations the kernel refused, over all passes.</summary>
-    public long WritesRefused { get; init; }
-    /// <summary>Failed passes since the last successful one; 0 when the last pass succeeded.</summary>
-    public int ConsecutiveFailures { get; init; }
-    public TimeSpan LastDuration { get; init; }
-    public DateTimeOffset? LastPassAt { get; init; }
-    /// <summary>The most recent failed pass's error (kept after recovery; see <see cref="ConsecutiveFailures"/>).</summary>
-    public string? LastError { get; init; }
-    public DateTimeOffset? LastErrorAt { get; init; }
-    public int PendingDrains { get; init; }
-}
-
 /// <summary>
 /// The kernel host's view of the pipeline: the container store as the source (<see cref="ContainerDesiredStateSource"/>),
 /// one <see cref="PipelineLoop"/> that builds the desired state once per change (coalesced), and the kernel sink
@@ -178,27 +157,14 @@ public sealed class ReconcileLoop
         }
     }
 
-    public ReconcileCounters Counters
-    {
-        get
-        {
-            var c = _runner.Counters;
-            return new ReconcileCounters
-            {
-                Passes = c.Passes,
-                FailedPasses = c.FailedPasses,
-                Batches = _sink.Batches,
-                WritesApplied = c.WritesApplied,
-                WritesRefused = c.WritesRefused,
-                ConsecutiveFailures = c.ConsecutiveFailures,
-                LastDuration = c.LastDuration,
-                LastPassAt = c.LastPassAt,
-                LastError = c.LastError,
-                LastErrorAt = c.LastErrorAt,
-                PendingDrains = _sink.PendingDrains,
-            };
-        }
-    }
+    /// <summary>The kernel sink's counters: its runner's, the one place they are kept.</summary>
+    public SinkCounters Counters => _runner.Counters;
+
+    /// <summary>Destinations at weight 0 waiting for their connections to end, after the last pass.</summary>
+    public int PendingDrains => _sink.PendingDrains;
+
+    /// <summary>Batches sent to the kernel (passes with something to write).</summary>
+    public long Batches => _sink.Batches;
 
     /// <summary>The desired state of the last pass; null before the first.</summary>
     public DesiredState? Desired => _sink.Desired;

@@ -29,7 +29,7 @@ public sealed class RemoteAgent
         _options = options;
         _logger = logger;
         _time = time;
-        foreach (var daemon in daemons) daemon.StatusChanged += _ => WriteStatus();
+        foreach (var daemon in daemons) daemon.Runner.Passes.Published += _ => WriteStatus();
     }
 
     public PipelineLoop Pipeline { get; }
@@ -76,14 +76,7 @@ public sealed class RemoteAgent
             var reconciler = new RemoteReconciler(client, ownership, logger, time, options.DryRun);
             var daemon = new RemoteDaemon(endpoint, client, reconciler, states, breaker, options, logger, time);
             daemons.Add(daemon);
-            runners.Add(new SinkRunner(daemon, new SinkRunnerOptions
-            {
-                ResyncInterval = options.ResyncInterval,
-                InitialBackoff = options.InitialBackoff,
-                MaxBackoff = options.MaxBackoff,
-                // Only an unreachable daemon is retried; anything else (a damaged ownership file first) stops the agent.
-                IsFatal = static e => e is not RemoteUnavailableException,
-            }, daemon, time));
+            runners.Add(daemon.Runner);
         }
         // The builder does not choose the default VIP: each sink does (the daemons' own default address, the kernel's interface address).
         var source = new ContainerDesiredStateSource(store, new DesiredStateBuilder(labels));

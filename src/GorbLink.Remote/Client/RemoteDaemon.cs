@@ -44,7 +44,18 @@ public sealed class RemoteDaemon : IStateSink, IDriftProbe, ISinkRunnerLog
         _logger = logger;
         _time = time;
         _status = new RemoteDaemonStatus { Daemon = endpoint.Name, Url = endpoint.BaseAddress.ToString() };
+        Runner = new SinkRunner(this, new SinkRunnerOptions
+        {
+            ResyncInterval = options.ResyncInterval,
+            InitialBackoff = options.InitialBackoff,
+            MaxBackoff = options.MaxBackoff,
+            // Only an unreachable daemon is retried; anything else (a damaged ownership file first) stops the agent.
+            IsFatal = static e => e is not RemoteUnavailableException,
+        }, this, time);
     }
+
+    /// <summary>Drives this daemon's passes; its counters are the daemon's pass counters.</summary>
+    public SinkRunner Runner { get; }
 
     public RemoteEndpoint Endpoint { get; }
     public RemoteReconciler Reconciler => _reconciler;
@@ -53,20 +64,22 @@ public sealed class RemoteDaemon : IStateSink, IDriftProbe, ISinkRunnerLog
     public DefaultVip DefaultVip => RemoteDesiredMapper.DaemonDefault;
     public TimeSpan ProbeInterval => _options.ProbeInterval;
 
-    /// <summary>Raised after every pass, successful or not.</summary>
-    public event Action<RemoteDaemon>? StatusChanged;
-
     public RemoteDaemonStatus Status
     {
         get
         {
             var latest = _states.Latest?.Revision;
+            var counters = Runner.Counters;
             lock (_gate)
             {
                 var s = _status;
                 // In sync: the last pass succeeded and applied the latest desired state.
                 var desired = Math.Max(s.DesiredRevision, latest ?? 0);
-                return s with { Breaker = BreakerState, DesiredRevision = desired, InSync = s.InSync && s.AppliedRevision == desired };
+                return s with
+                {
+                    Breaker = BreakerState, Counters = counters, DesiredRevision = desired,
+                    InSync = s.InSync && counters.ConsecutiveFailures == 0 && counters.AppliedRevision == desired,
+                };
             }
         }
     }
@@ -90,9 +103,9 @@ public sealed class RemoteDaemon : IStateSink, IDriftProbe, ISinkRunnerLog
         {
             result = await _reconciler.ReconcileAsync(remote, cancellationToken).ConfigureAwait(false);
         }
-        catch (RemoteUnavailableException e)
+        catch (RemoteUnavailableException)
         {
-            Record(remote, null, e.Message);
+            Record(remote, null);
             throw;
         }
         if (!_firstSyncLogged && result.Succeeded)
@@ -100,7 +113,7 @@ public sealed class RemoteDaemon : IStateSink, IDriftProbe, ISinkRunnerLog
             Log.FirstSync(_logger, Name, result.Services, result.Backends);
             _firstSyncLogged = true;
         }
-        Record(remote, result, null);
+        Record(remote, result);
         DateTimeOffset? retry = result.Succeeded ? null : _time.GetUtcNow() + _options.RetryInterval;
         return new SinkPassOutcome(result.Writes, result.Failures, retry, result.Duration);
     }
@@ -143,9 +156,8 @@ public sealed class RemoteDaemon : IStateSink, IDriftProbe, ISinkRunnerLog
         // The host logs why the agent stops (RemoteAgentFatal).
     }
 
-    private void Record(RemoteDesiredState desired, RemotePassResult? result, string? error)
+    private void Record(RemoteDesiredState desired, RemotePassResult? result)
     {
-        var now = _time.GetUtcNow();
         var latest = Math.Max(_states.Latest?.Revision ?? desired.Revision, desired.Revision);
         lock (_gate)
         {
@@ -155,13 +167,7 @@ public sealed class RemoteDaemon : IStateSink, IDriftProbe, ISinkRunnerLog
                 {
                     Reachable = true,
                     InSync = result.Succeeded,
-                    Passes = s.Passes + 1,
-                    ConsecutiveFailures = 0,
                     DesiredRevision = latest,
-                    AppliedRevision = desired.Revision,
-                    LastPassAt = now,
-                    LastSuccessAt = now,
-                    LastPassMilliseconds = result.Duration.TotalMilliseconds,
                     LastPassWrites = result.Writes,
                     Services = result.Services,
                     Backends = result.Backends,
@@ -174,15 +180,8 @@ public sealed class RemoteDaemon : IStateSink, IDriftProbe, ISinkRunnerLog
                 {
                     Reachable = false,
                     InSync = false,
-                    Passes = s.Passes + 1,
-                    FailedPasses = s.FailedPasses + 1,
-                    ConsecutiveFailures = s.ConsecutiveFailures + 1,
                     DesiredRevision = latest,
-                    LastPassAt = now,
-                    LastError = error,
-                    LastErrorAt = now,
                 };
         }
-        StatusChanged?.Invoke(this);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using GorbLink.Core.Pipeline;
 
 namespace GorbLink.Remote.Client;
 
@@ -14,17 +15,10 @@ public sealed record RemoteDaemonStatus
     public bool Reachable { get; init; }
     /// <summary>Reached, and the last pass applied the latest desired revision with no refused write.</summary>
     public bool InSync { get; init; }
-    public long Passes { get; init; }
-    public long FailedPasses { get; init; }
-    public int ConsecutiveFailures { get; init; }
+    /// <summary>Its sink runner's counters (passes, failures, last error, applied revision): kept there, once.</summary>
+    public SinkCounters Counters { get; init; } = new();
     public long DesiredRevision { get; init; }
-    public long AppliedRevision { get; init; }
-    public DateTimeOffset? LastPassAt { get; init; }
-    public DateTimeOffset? LastSuccessAt { get; init; }
-    public double LastPassMilliseconds { get; init; }
     public int LastPassWrites { get; init; }
-    public string? LastError { get; init; }
-    public DateTimeOffset? LastErrorAt { get; init; }
     /// <summary>Desired services and backends that are on the daemon after the last successful pass.</summary>
     public int Services { get; init; }
     public int Backends { get; init; }

@@ -80,9 +80,10 @@ public sealed class GorbApi : IAsyncDisposable
             };
         }));
 
-    /// <summary>GORB's Prometheus gauges.</summary>
-    public Task<string> MetricsAsync(CancellationToken cancellationToken) =>
-        Task.FromResult(_state.Read(t => ServeMetrics.Write(t, _time.GetUtcNow())));
+    /// <summary>Reads serve's tables under the state lock (the metrics' view).</summary>
+    internal T Read<T>(Func<ServeTables, T> read) => _state.Read(read);
+
+    internal DateTimeOffset Now => _time.GetUtcNow();
 
     // ---- writes ------------------------------------------------------------------------------------------------
 

@@ -4,9 +4,12 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using System.Diagnostics.Metrics;
+using GorbLink.Core.Metrics;
 using GorbLink.Core.Ownership;
 using GorbLink.Core.Reconcile;
 using GorbLink.Ipvs;
+using GorbLink.Remote.Metrics;
 using GorbLink.Remote.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -17,6 +20,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 
 namespace GorbLink.Remote.Server;
 
@@ -31,10 +35,13 @@ public sealed class GorbServer : IAsyncDisposable
     private readonly GorbApi _api;
     private readonly ServeOptions _options;
     private readonly ILogger _logger;
+    private readonly Meter _meter;
 
-    private GorbServer(WebApplication app, GorbApi api, ServeOptions options, ILogger logger)
+    private GorbServer(WebApplication app, GorbApi api, ServeOptions options, ILogger logger, Meter meter, MeterProvider meters)
     {
         _app = app;
+        _meter = meter;
+        Meters = meters;
         _api = api;
         _options = options;
         _logger = logger;
@@ -55,6 +62,9 @@ public sealed class GorbServer : IAsyncDisposable
     }
 
     public GorbApi Api => _api;
+
+    /// <summary>The exporters of serve's meter (GET /metrics here; --metrics-listen and --otlp-endpoint use it too).</summary>
+    public MeterProvider Meters { get; }
 
     /// <summary>Adopts (or with -f flushes) the kernel state, starts the kernel pipeline, then listens.</summary>
     /// <exception cref="ArgumentException">The listen address is not Go-style host:port.</exception>
@@ -79,8 +89,11 @@ public sealed class GorbServer : IAsyncDisposable
             loggerFactory.CreateLogger<Reconciler>(), time);
         var pipeline = new ServePipeline(reconciler, state, options, logger, time);
         var api = new GorbApi(state, pipeline, options, logger, time, vipSync);
+        var meter = GorbLinkMeter.Create(options.Metrics.MeterName);
+        var meters = MetricsExport.Build(options.Metrics with { Prometheus = true })!;
         try
         {
+            ServeMetrics.AddInstruments(meter, api);
             await api.StartAsync(adopted, cancellationToken).ConfigureAwait(false);
 
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "gorblink", Args = [] });
@@ -95,7 +108,7 @@ public sealed class GorbServer : IAsyncDisposable
                 else kestrel.Listen(address, port);
             });
             var app = builder.Build();
-            var server = new GorbServer(app, api, options, logger);
+            var server = new GorbServer(app, api, options, logger, meter, meters);
             server.Map(app);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
@@ -106,6 +119,8 @@ public sealed class GorbServer : IAsyncDisposable
         catch
         {
             await api.DisposeAsync().ConfigureAwait(false);
+            meters.Dispose();
+            meter.Dispose();
             throw;
         }
     }
@@ -138,6 +153,8 @@ public sealed class GorbServer : IAsyncDisposable
         }
         await _app.DisposeAsync().ConfigureAwait(false);
         await _api.DisposeAsync().ConfigureAwait(false);
+        Meters.Dispose();
+        _meter.Dispose();
     }
 
     // ---- routes --------------------------------------------------------------------------------------------------
@@ -187,12 +204,8 @@ public sealed class GorbServer : IAsyncDisposable
         Route(app, "PATCH", "/service/{vsID}/{rsID}", async c =>
             await _api.PatchBackendAsync(Vs(c), Rs(c), await ReadJsonAsync(c, GorbJsonContext.Default.GorbBackendOptions).ConfigureAwait(false), c.RequestAborted).ConfigureAwait(false));
         Route(app, "DELETE", "/service/{vsID}/{rsID}", c => _api.DeleteBackendAsync(Vs(c), Rs(c), c.RequestAborted));
-        Route(app, "GET", "/metrics", async c =>
-        {
-            var text = await _api.MetricsAsync(c.RequestAborted).ConfigureAwait(false);
-            c.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-            await c.Response.WriteAsync(text, c.RequestAborted).ConfigureAwait(false);
-        });
+        // GORB's gauges, and whatever else is on serve's meter, written by OpenTelemetry's Prometheus exporter.
+        app.MapPrometheusScrapingEndpoint("/metrics", Meters, null, null);
     }
 
     private static string Vs(HttpContext context) => (string)context.Request.RouteValues["vsID"]!;

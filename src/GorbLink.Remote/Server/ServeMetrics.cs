@@ -1,43 +1,50 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
-using GorbLink.Core.Metrics;
 using GorbLink.Ipvs;
 using GorbLink.Remote.Protocol;
 
 namespace GorbLink.Remote.Server;
 
-/// <summary>GORB's Prometheus gauges (core/prometheus_exporter.go): same names and labels; uptime in real seconds; written by the one Prometheus writer.</summary>
+/// <summary>
+/// GORB's Prometheus gauges (core/prometheus_exporter.go) as observable instruments on the GorbLink meter: same names
+/// and labels once exported (gorb.service.health → gorb_service_health); uptime in real seconds. Each collection reads
+/// serve's state under its lock, so one collection sees one consistent state per gauge.
+/// </summary>
 internal static class ServeMetrics
 {
-    public static string Write(ServeTables tables, DateTimeOffset now)
+    public static void AddInstruments(Meter meter, GorbApi api)
     {
-        var text = new PrometheusText();
-        var services = tables.Services.Values.OrderBy(s => s.Id, StringComparer.Ordinal).ToList();
-        static (string, string)[] ServiceLabels(ServiceEntry s) =>
-        [
-            ("name", s.Id), ("host", s.Service.Key.Address?.ToString() ?? ""),
-            ("port", s.Service.Key.Port.ToString(CultureInfo.InvariantCulture)), ("protocol", IpvsNames.Protocol(s.Service.Key.Protocol)),
-        ];
+        meter.CreateObservableGauge("gorb.service.health", () => Services(api, (t, s) => ServiceHealth(t, s)),
+            description: "Health of the service: the mean health of its backends, 1 with none");
+        meter.CreateObservableGauge("gorb.service.backends", () => Services(api, (_, s) => s.Backends.Count),
+            description: "Number of backends of the service");
+        meter.CreateObservableGauge("gorb.service.backend.uptime", () => Backends(api, (b, now) => Uptime(b, now)), "s",
+            "Seconds since the backend's health check last came up");
+        meter.CreateObservableGauge("gorb.service.backend.health", () => Backends(api, (b, _) => b.Health),
+            description: "Share of successful health checks among the last 100");
+        meter.CreateObservableGauge("gorb.service.backend.status", () => Backends(api, (b, _) => (double)b.Status),
+            description: "Health-check status: 0 up, 1 down, 2 removed");
+        meter.CreateObservableGauge("gorb.service.backend.weight", () => Backends(api, (b, _) => b.KernelWeight),
+            description: "Weight of the backend in the kernel");
+    }
 
-        text.Family("gorb_service_health", "gauge", "Health of the service: the mean health of its backends, 1 with none");
-        foreach (var s in services) text.Sample("gorb_service_health", ServiceHealth(tables, s), ServiceLabels(s));
-        text.Family("gorb_service_backends", "gauge", "Number of backends of the service");
-        foreach (var s in services) text.Sample("gorb_service_backends", s.Backends.Count, ServiceLabels(s));
+    private static Measurement<double>[] Services(GorbApi api, Func<ServeTables, ServiceEntry, double> value) =>
+        api.Read(tables => tables.Services.Values.OrderBy(s => s.Id, StringComparer.Ordinal)
+            .Select(s => new Measurement<double>(value(tables, s),
+            [
+                new("name", s.Id), new("host", s.Service.Key.Address?.ToString() ?? ""),
+                new("port", s.Service.Key.Port.ToString(CultureInfo.InvariantCulture)), new("protocol", IpvsNames.Protocol(s.Service.Key.Protocol)),
+            ])).ToArray());
 
-        var backends = services.SelectMany(tables.BackendsOf).ToList();
-        static (string, string)[] BackendLabels(BackendEntry b) =>
-        [
-            ("service_name", b.ServiceId), ("name", b.Id), ("host", b.Destination.Key.Address.ToString()),
-            ("port", b.Destination.Key.Port.ToString(CultureInfo.InvariantCulture)),
-        ];
-        text.Family("gorb_service_backend_uptime_seconds", "gauge", "Seconds since the backend's health check last came up");
-        foreach (var b in backends) text.Sample("gorb_service_backend_uptime_seconds", Uptime(b, now), BackendLabels(b));
-        text.Family("gorb_service_backend_health", "gauge", "Share of successful health checks among the last 100");
-        foreach (var b in backends) text.Sample("gorb_service_backend_health", b.Health, BackendLabels(b));
-        text.Family("gorb_service_backend_status", "gauge", "Health-check status: 0 up, 1 down, 2 removed");
-        foreach (var b in backends) text.Sample("gorb_service_backend_status", (double)b.Status, BackendLabels(b));
-        text.Family("gorb_service_backend_weight", "gauge", "Weight of the backend in the kernel");
-        foreach (var b in backends) text.Sample("gorb_service_backend_weight", b.KernelWeight, BackendLabels(b));
-        return text.ToString();
+    private static Measurement<double>[] Backends(GorbApi api, Func<BackendEntry, DateTimeOffset, double> value)
+    {
+        var now = api.Now;
+        return api.Read(tables => tables.Services.Values.OrderBy(s => s.Id, StringComparer.Ordinal).SelectMany(tables.BackendsOf)
+            .Select(b => new Measurement<double>(value(b, now),
+            [
+                new("service_name", b.ServiceId), new("name", b.Id), new("host", b.Destination.Key.Address.ToString()),
+                new("port", b.Destination.Key.Port.ToString(CultureInfo.InvariantCulture)),
+            ])).ToArray());
     }
 
     /// <summary>GORB: the mean health of the backends, 1.0 with none.</summary>

@@ -5,6 +5,12 @@ namespace GorbLink.Remote.Server;
 /// <summary>`gorblink serve`: a GORB-compatible control daemon whose REST API is a source of desired state for the kernel reconciler.</summary>
 public sealed record ServeOptions
 {
+    /// <summary>
+    /// The GorbLink meter's export: Prometheus text always (GET /metrics on the API port, as GORB; and --metrics-listen),
+    /// OTLP with --otlp-endpoint. Tests give each daemon its own meter name.
+    /// </summary>
+    public Metrics.MetricsExportOptions Metrics { get; init; } = new() { Prometheus = true, ServiceName = "gorblink-serve" };
+
     /// <summary>-l: listen address, Go style: ":4672" (every address), "127.0.0.1:4672", "[::1]:0".</summary>
     public string Listen { get; init; } = ":4672";
 

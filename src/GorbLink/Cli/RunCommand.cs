@@ -31,6 +31,7 @@ internal sealed class RunCommand
     private readonly Option<bool> _cleanupOnExit = Flag("--cleanup-on-exit", "On SIGTERM, remove every IPVS entry this agent created (default: leave them serving)");
     private readonly Option<string> _stateDirectory = Text("--state-dir", "/var/lib/gorblink", "Where the agent records what it created (state.json) and its status (status.json)");
     private readonly Option<string?> _metricsListen = ListenAddress("--metrics-listen", "Serve Prometheus /metrics and /healthz on ADDR:PORT (e.g. :9100, 127.0.0.1:9100); off by default");
+    private readonly Option<string?> _otlpEndpoint = OtlpEndpoint("--otlp-endpoint", "Push the metrics by OTLP/HTTP (protobuf) to this receiver every 15 s (e.g. http://collector:4318); off by default");
     private readonly Option<string?> _vipInterface = OptionalText("--vip-interface", "Add each VIP in use that no interface has to this interface as a /32 (/128), and remove it when no service uses it");
     private readonly Option<GorbLink.Ipvs.IpvsTimeouts?> _ipvsTimeouts = IpvsTimeoutOptions.Create();
     private readonly Option<bool> _setSysctls = Flag("--set-sysctls", "Set net.ipv4.vs.conntrack, expire_nodest_conn and expire_quiescent_template to 1 at start, as kube-proxy does, for NAT to containers");
@@ -39,7 +40,7 @@ internal sealed class RunCommand
     [
         _interface, _remote, _remoteToken, _local, _verbose, _dockerHost, _labelPrefix, _exposeByDefault,
         _resyncInterval, _drainTimeout, _dryRun, _logFormat, _cleanupOnExit, _stateDirectory,
-        _metricsListen, _vipInterface, _setSysctls,
+        _metricsListen, _otlpEndpoint, _vipInterface, _setSysctls,
         _ipvsTimeouts,
     ];
 
@@ -61,6 +62,7 @@ internal sealed class RunCommand
         CleanupOnExit = parse.GetValue(_cleanupOnExit),
         StateDirectory = parse.GetValue(_stateDirectory)!,
         MetricsListen = parse.GetValue(_metricsListen),
+        OtlpEndpoint = parse.GetValue(_otlpEndpoint),
         VipInterface = parse.GetValue(_vipInterface),
         SetSysctls = parse.GetValue(_setSysctls),
         IpvsTimeouts = parse.GetValue(_ipvsTimeouts),
@@ -84,13 +86,25 @@ internal sealed class RunCommand
     private static Option<string?> OptionalText(string name, string description) =>
         new(name) { Description = description, DefaultValueFactory = _ => Env(EnvName(name)) };
 
-    private static Option<string?> ListenAddress(string name, string description)
+    internal static Option<string?> ListenAddress(string name, string description)
     {
         var option = OptionalText(name, description);
         option.Validators.Add(result =>
         {
             var text = result.GetValueOrDefault<string?>();
             if (text is not null && !Metrics.MetricsServer.TryParseListen(text, out _, out var error))
+                result.AddError($"{name}: {error}");
+        });
+        return option;
+    }
+
+    internal static Option<string?> OtlpEndpoint(string name, string description)
+    {
+        var option = OptionalText(name, description);
+        option.Validators.Add(result =>
+        {
+            var text = result.GetValueOrDefault<string?>();
+            if (text is not null && !Remote.Metrics.MetricsExport.TryParseOtlpEndpoint(text, out _, out var error))
                 result.AddError($"{name}: {error}");
         });
         return option;

@@ -26,6 +26,8 @@ public sealed record RunOptions
     public bool CleanupOnExit { get; init; }
     public string StateDirectory { get; init; } = "/var/lib/gorblink";
     public string? MetricsListen { get; init; }
+    /// <summary>--otlp-endpoint: an OTLP/HTTP receiver to push the metrics to; null for none.</summary>
+    public string? OtlpEndpoint { get; init; }
     public string? VipInterface { get; init; }
     public bool SetSysctls { get; init; }
     /// <summary>--ipvs-timeouts: the IPVS timeouts to set at start (0 keeps one); null leaves them alone.</summary>

@@ -18,6 +18,8 @@ internal sealed record ServeSettings
     public bool Verbose { get; init; }
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
     public GorbLink.Ipvs.IpvsTimeouts? IpvsTimeouts { get; init; }
+    public string? MetricsListen { get; init; }
+    public string? OtlpEndpoint { get; init; }
 }
 
 /// <summary>
@@ -75,10 +77,12 @@ internal static class ServeCommand
         var verbose = RunCommand.Flag("--verbose", "Debug logging", "-v");
         var logFormat = RunCommand.LogFormatOption();
         var ipvsTimeouts = IpvsTimeoutOptions.Create();
+        var metricsListen = RunCommand.ListenAddress("--metrics-listen", "Also serve Prometheus /metrics on ADDR:PORT (e.g. :9100), apart from the API's GET /metrics; off by default");
+        var otlpEndpoint = RunCommand.OtlpEndpoint("--otlp-endpoint", "Push the metrics by OTLP/HTTP (protobuf) to this receiver every 15 s (e.g. http://collector:4318); off by default");
         var command = new Command("serve", "Run a GORB-compatible control daemon (REST API on -l) that programs this host's IPVS table; Docker hosts feed it with `gorblink run -r`")
         {
             listen, @interface, flush, vipInterface, stateDir, token, checks, resync, verbose, logFormat,
-            ipvsTimeouts,
+            ipvsTimeouts, metricsListen, otlpEndpoint,
         };
         var syncDaemon = new SyncDaemonOptions();
         syncDaemon.AddTo(command);
@@ -96,6 +100,8 @@ internal static class ServeCommand
             Verbose = parse.GetValue(verbose),
             LogFormat = parse.GetValue(logFormat),
             IpvsTimeouts = parse.GetValue(ipvsTimeouts),
+            MetricsListen = parse.GetValue(metricsListen),
+            OtlpEndpoint = parse.GetValue(otlpEndpoint),
         }, ct));
         return command;
     }

@@ -82,9 +82,10 @@ internal static class StatusCommand
         foreach (var d in remote.Daemons)
         {
             var state = d.InSync ? "in sync" : d.Reachable ? "not yet in sync" : "unreachable";
-            text.AppendLine(ic, $"  {d.Daemon} ({d.Url}): {state}, circuit {d.Breaker}; applied revision {d.AppliedRevision}; {d.Services} services, {d.Backends} backends; owns {d.OwnedServices} services, {d.OwnedBackends} backends");
-            text.AppendLine(ic, $"    {d.Passes} passes, {d.FailedPasses} failed{(d.ConsecutiveFailures > 0 ? $", {d.ConsecutiveFailures} in a row" : "")}; last success {(d.LastSuccessAt is { } at ? at.ToString("u", ic) : "never")}");
-            if (d.LastError is not null && !d.Reachable) text.AppendLine(ic, $"    last error ({d.LastErrorAt:u}): {d.LastError}");
+            text.AppendLine(ic, $"  {d.Daemon} ({d.Url}): {state}, circuit {d.Breaker}; applied revision {d.Counters.AppliedRevision}; {d.Services} services, {d.Backends} backends; owns {d.OwnedServices} services, {d.OwnedBackends} backends");
+            var c = d.Counters;
+            text.AppendLine(ic, $"    {c.Passes} passes, {c.FailedPasses} failed{(c.ConsecutiveFailures > 0 ? $", {c.ConsecutiveFailures} in a row" : "")}; last success {(c.LastSuccessAt is { } at ? at.ToString("u", ic) : "never")}");
+            if (c.LastError is not null && !d.Reachable) text.AppendLine(ic, $"    last error ({c.LastErrorAt:u}): {c.LastError}");
             foreach (var failure in d.Failures) text.AppendLine(ic, $"    refused: {failure}");
             foreach (var refused in d.Refused) text.AppendLine(ic, $"    left alone: {refused}");
         }

@@ -1,26 +1,30 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using GorbLink.Cli;
+using GorbLink.Core.Metrics;
 using GorbLink.Core.Ownership;
 using GorbLink.Core.Reconcile;
 using GorbLink.Core.Vips;
 using GorbLink.Docker;
 using GorbLink.Ipvs;
 using GorbLink.Metrics;
+using GorbLink.Remote.Metrics;
 using GorbLink.Netlink.Route;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 
 namespace GorbLink.Hosting;
 
 /// <summary>
-/// The opt-in parts of `gorblink run` around the agent itself: --set-sysctls, --vip-interface and --metrics-listen.
+/// The opt-in parts of `gorblink run` around the agent itself: --set-sysctls, --vip-interface, --metrics-listen and --otlp-endpoint.
 /// <see cref="AgentPreflight"/> calls <see cref="Prepare"/>; the composition root calls <see cref="AddTo"/>
 /// and <see cref="Observe"/> on the reconcile loop (<see cref="GorbLinkServiceCollectionExtensions"/>).
 /// </summary>
 internal static partial class AgentFeatures
 {
     /// <summary>What <see cref="Prepare"/> set up for the host.</summary>
-    internal sealed record Prepared(VipManager? Vips, IPEndPoint? MetricsEndpoint);
+    internal sealed record Prepared(VipManager? Vips, IPEndPoint? MetricsEndpoint, MetricsExportOptions Export);
 
     /// <summary>
     /// Writes the sysctls (--set-sysctls), checks the --vip-interface and reads vips.json. Returns the exit code and the
@@ -80,7 +84,13 @@ internal static partial class AgentFeatures
             if (!MetricsServer.TryParseListen(listen, out var endpoint, out var error)) return (null, ExitCodes.BadInput, $"--metrics-listen: {error}");
             metrics = endpoint;
         }
-        return (new Prepared(vips, metrics), ExitCodes.Success, null);
+        Uri? otlp = null;
+        if (options.OtlpEndpoint is { } otlpText)
+        {
+            if (!MetricsExport.TryParseOtlpEndpoint(otlpText, out var endpoint, out var error)) return (null, ExitCodes.BadInput, $"--otlp-endpoint: {error}");
+            otlp = endpoint;
+        }
+        return (new Prepared(vips, metrics, new MetricsExportOptions { Prometheus = metrics is not null, OtlpEndpoint = otlp }), ExitCodes.Success, null);
     }
 
     /// <summary>Registers the metrics server (before the agent's own service, so a bad address stops the start).</summary>
@@ -88,14 +98,19 @@ internal static partial class AgentFeatures
     {
         if (prepared.Vips is { } vips) services.AddSingleton(vips);
         services.AddSingleton(_ => MemoryTrimmer.ForThisProcess(TimeProvider.System));
-        if (prepared.MetricsEndpoint is not { } endpoint) return;
+        if (!prepared.Export.Any) return;
         services.AddSingleton<IAgentProbe>(sp => new AgentProbe(
             sp.GetRequiredService<DockerWatcher>(), sp.GetRequiredService<ReconcileLoop>(), sp.GetRequiredService<OwnershipStore>(),
             sp.GetRequiredService<IIpvsClient>(), startedAt, sp.GetService<VipManager>()));
+        services.AddSingleton(_ => GorbLinkMeter.Create());
+        services.AddSingleton(_ => MetricsExport.Build(prepared.Export)!);
+        services.AddSingleton(sp => new AgentInstruments(sp.GetRequiredService<Meter>(), sp.GetRequiredService<IAgentProbe>(),
+            new KernelView(sp.GetRequiredService<IAgentProbe>(), TimeProvider.System, sp.GetRequiredService<ILoggerFactory>().CreateLogger("GorbLink.Metrics")),
+            sp.GetService<Core.SyncDaemons.SyncDaemonKeeper>()));
         services.AddSingleton<PassDurations>();
-        services.AddSingleton<AgentMetrics>();
-        services.AddHostedService(sp => new MetricsHostedService(endpoint, sp.GetRequiredService<AgentMetrics>(),
-            sp.GetRequiredService<IAgentProbe>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<MemoryTrimmer>().AfterScrape));
+        // The observable instruments read the loop (through the probe), so they are made when the host starts, not with the loop.
+        services.AddHostedService(sp => new MetricsHostedService(prepared.MetricsEndpoint, sp.GetRequiredService<MeterProvider>(), sp.GetRequiredService<AgentInstruments>(),
+            () => Health.Check(sp.GetRequiredService<IAgentProbe>()), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<MemoryTrimmer>().AfterScrape));
     }
 
     /// <summary>Hooks the memory trimmer, the VIP manager and the metrics' duration histogram onto every reconcile pass.</summary>

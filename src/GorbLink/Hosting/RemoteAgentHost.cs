@@ -17,6 +17,7 @@ internal static partial class RemoteAgentHost
     /// <summary>The first flag given that only acts on this host's kernel agent (--local), or null.</summary>
     internal static string? KernelOnlyFlag(RunOptions options) =>
         options.MetricsListen is not null ? "--metrics-listen"
+        : options.OtlpEndpoint is not null ? "--otlp-endpoint"
         : options.VipInterface is not null ? "--vip-interface"
         : options.SetSysctls ? "--set-sysctls"
         : options.IpvsTimeouts is not null ? Cli.IpvsTimeoutOptions.Name

@@ -7,6 +7,7 @@ using GorbLink.Ipvs;
 using GorbLink.Ipvs.Netlink;
 using GorbLink.Netlink;
 using GorbLink.Netlink.Route;
+using GorbLink.Remote.Metrics;
 using GorbLink.Remote.Server;
 using Microsoft.Extensions.Logging;
 using NLog.Extensions.Logging;
@@ -26,12 +27,18 @@ internal static partial class ServeHost
         var log = loggerFactory.CreateLogger("GorbLink.Serve");
 
         IPAddress? defaultHost;
+        IPEndPoint? metricsEndpoint = null;
+        Uri? otlp = null;
         try
         {
             var addresses = InterfaceAddresses.Of(settings.Interface);
             defaultHost = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
                 ?? addresses.FirstOrDefault(a => !a.IsIPv6LinkLocal);
             GorbServer.ParseListen(settings.Listen);
+            if (settings.MetricsListen is { } listen && !Metrics.MetricsServer.TryParseListen(listen, out metricsEndpoint, out var error))
+                throw new ArgumentException($"--metrics-listen: {error}");
+            if (settings.OtlpEndpoint is { } otlpText && !MetricsExport.TryParseOtlpEndpoint(otlpText, out otlp, out var otlpError))
+                throw new ArgumentException($"--otlp-endpoint: {otlpError}");
         }
         catch (ArgumentException e)
         {
@@ -92,6 +99,7 @@ internal static partial class ServeHost
             Token = settings.Token,
             MaxConcurrentChecks = settings.MaxConcurrentChecks,
             ResyncInterval = settings.ResyncInterval,
+            Metrics = new MetricsExportOptions { Prometheus = true, ServiceName = "gorblink-serve", OtlpEndpoint = otlp },
         };
         LogStarting(log, settings.Interface, defaultHost?.ToString() ?? "none", settings.Flush ? "flush" : "adopt its own entries",
             settings.VipInterface ?? "off");
@@ -129,7 +137,21 @@ internal static partial class ServeHost
         }
         await using (server.ConfigureAwait(false))
         {
-            await server.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            Metrics.MetricsServer? metrics = null;
+            try
+            {
+                if (metricsEndpoint is not null)
+                    metrics = await Metrics.MetricsServer.StartAsync(metricsEndpoint, server.Meters, health: null, loggerFactory, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Metrics.MetricsListenException e)
+            {
+                LogStartFailed(log, e.Message);
+                return ExitCodes.BadInput;
+            }
+            await using (metrics)
+            {
+                await server.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         return ExitCodes.Success;
     }

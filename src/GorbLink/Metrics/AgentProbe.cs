@@ -1,5 +1,6 @@
 using GorbLink.Core.Desired;
 using GorbLink.Core.Ownership;
+using GorbLink.Core.Pipeline;
 using GorbLink.Core.Reconcile;
 using GorbLink.Core.Vips;
 using GorbLink.Docker;
@@ -11,7 +12,10 @@ namespace GorbLink.Metrics;
 internal interface IAgentProbe
 {
     DockerWatcherStatus Docker { get; }
-    ReconcileCounters Reconcile { get; }
+    /// <summary>The kernel sink runner's counters.</summary>
+    SinkCounters Reconcile { get; }
+    /// <summary>Destinations at weight 0 waiting for their connections to end.</summary>
+    int PendingDrains { get; }
     ReconcileLoopState LoopState { get; }
     /// <summary>A reconcile pass has succeeded since start.</summary>
     bool FirstPassDone { get; }
@@ -36,7 +40,8 @@ internal sealed class AgentProbe(
     VipManager? vips = null) : IAgentProbe
 {
     public DockerWatcherStatus Docker => watcher.Status;
-    public ReconcileCounters Reconcile => loop.Counters;
+    public SinkCounters Reconcile => loop.Counters;
+    public int PendingDrains => loop.PendingDrains;
     public ReconcileLoopState LoopState => loop.State;
     public bool FirstPassDone => loop.FirstPassCompleted.IsCompletedSuccessfully;
     public DesiredState? Desired => loop.Desired;

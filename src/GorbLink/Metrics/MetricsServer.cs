@@ -9,14 +9,15 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using GorbLink.Core.Metrics;
+using OpenTelemetry.Metrics;
 
 namespace GorbLink.Metrics;
 
 /// <summary>
-/// --metrics-listen: GET /metrics (Prometheus text) and GET /healthz (JSON; 200 or 503) on Kestrel. Built from the empty
-/// web application builder: no configuration files (nothing watches the working directory), no routing, no HTTPS;
-/// one plain request delegate, so NativeAOT needs no reflection and the agent pays for none of it unless asked.
+/// --metrics-listen: GET /metrics (Prometheus text, written by OpenTelemetry's Prometheus exporter from the GorbLink
+/// meter) and, for the agent, GET /healthz (JSON; 200 or 503) on Kestrel. Built from the empty web application builder:
+/// no configuration files (nothing watches the working directory), no routing, no HTTPS; plain request delegates, so
+/// NativeAOT needs no reflection and the process pays for none of it unless asked.
 /// </summary>
 internal sealed partial class MetricsServer : IAsyncDisposable
 {
@@ -33,7 +34,8 @@ internal sealed partial class MetricsServer : IAsyncDisposable
 
     /// <exception cref="MetricsListenException">The address cannot be bound (in use, not on this host, no permission).</exception>
     /// <param name="afterScrape">Called after each <c>/metrics</c> answer with the bytes this process allocated meanwhile.</param>
-    public static async Task<MetricsServer> StartAsync(IPEndPoint endpoint, AgentMetrics metrics, IAgentProbe probe, ILoggerFactory loggerFactory,
+    /// <param name="health">/healthz's answer; without it there is no /healthz (serve: GORB's API has its own state).</param>
+    public static async Task<MetricsServer> StartAsync(IPEndPoint endpoint, MeterProvider meters, Func<Health.Report>? health, ILoggerFactory loggerFactory,
         CancellationToken cancellationToken, Action<long>? afterScrape = null)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "gorblink", Args = [] });
@@ -48,7 +50,26 @@ internal sealed partial class MetricsServer : IAsyncDisposable
             kestrel.Listen(endpoint);
         });
         var app = builder.Build();
-        app.Run(context => HandleAsync(context, metrics, probe, afterScrape));
+        app.Use(async (context, next) =>
+        {
+            context.Response.Headers.CacheControl = "no-store";
+            if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+            {
+                context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+                context.Response.Headers.Allow = "GET, HEAD";
+                return;
+            }
+            if (context.Request.Path != MetricsPath || afterScrape is null)
+            {
+                await next(context).ConfigureAwait(false);
+                return;
+            }
+            var allocatedBefore = GC.GetTotalAllocatedBytes();
+            await next(context).ConfigureAwait(false);
+            afterScrape(GC.GetTotalAllocatedBytes() - allocatedBefore);
+        });
+        app.UseOpenTelemetryPrometheusScrapingEndpoint(meters, context => context.Request.Path == MetricsPath, null, null, null);
+        app.Run(context => HandleAsync(context, health));
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -68,32 +89,16 @@ internal sealed partial class MetricsServer : IAsyncDisposable
         return new MetricsServer(app, address);
     }
 
-    private static async Task HandleAsync(HttpContext context, AgentMetrics metrics, IAgentProbe probe, Action<long>? afterScrape)
+    private const string MetricsPath = "/metrics";
+
+    private static async Task HandleAsync(HttpContext context, Func<Health.Report>? health)
     {
-        var request = context.Request;
         var response = context.Response;
-        response.Headers.CacheControl = "no-store";
-        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
+        switch (context.Request.Path.Value)
         {
-            response.StatusCode = StatusCodes.Status405MethodNotAllowed;
-            response.Headers.Allow = "GET, HEAD";
-            return;
-        }
-        switch (request.Path.Value)
-        {
-            case "/metrics":
+            case "/healthz" when health is not null:
             {
-                var allocatedBefore = GC.GetTotalAllocatedBytes();
-                var text = await metrics.RenderTextAsync(context.RequestAborted).ConfigureAwait(false);
-                response.ContentType = PrometheusText.ContentType;
-                await text.WriteToAsync(response.BodyWriter, context.RequestAborted).ConfigureAwait(false);
-                await response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
-                afterScrape?.Invoke(GC.GetTotalAllocatedBytes() - allocatedBefore);
-                return;
-            }
-            case "/healthz":
-            {
-                var report = Health.Check(probe);
+                var report = health();
                 response.StatusCode = report.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
                 response.ContentType = "application/json";
                 await response.Body.WriteAsync(report.Json, context.RequestAborted).ConfigureAwait(false);
@@ -101,7 +106,8 @@ internal sealed partial class MetricsServer : IAsyncDisposable
             }
             case "/":
                 response.ContentType = "text/plain; charset=utf-8";
-                await response.WriteAsync("GorbLink agent\n/metrics  Prometheus text\n/healthz  200 or 503, JSON\n", context.RequestAborted).ConfigureAwait(false);
+                await response.WriteAsync(health is null ? "GorbLink\n/metrics  Prometheus text\n" : "GorbLink agent\n/metrics  Prometheus text\n/healthz  200 or 503, JSON\n",
+                    context.RequestAborted).ConfigureAwait(false);
                 return;
             default:
                 response.StatusCode = StatusCodes.Status404NotFound;
@@ -160,7 +166,7 @@ internal sealed partial class MetricsServer : IAsyncDisposable
     }
 
     [LoggerMessage(EventId = 1401, EventName = "MetricsListening", Level = LogLevel.Information,
-        Message = "serving /metrics and /healthz on http://{Endpoint}")]
+        Message = "serving /metrics on http://{Endpoint}")]
     private static partial void LogListening(ILogger logger, string endpoint);
 }
 
@@ -168,15 +174,21 @@ internal sealed partial class MetricsServer : IAsyncDisposable
 internal sealed class MetricsListenException(string message, Exception inner) : Exception(message, inner);
 
 /// <summary>Starts the metrics server with the host (before the agent itself, so a bad address stops everything) and stops it after.</summary>
-internal sealed class MetricsHostedService(IPEndPoint endpoint, AgentMetrics metrics, IAgentProbe probe, ILoggerFactory loggerFactory,
+/// <summary>Without an endpoint (OTLP only) it only keeps the meter provider, which pushes on its own.</summary>
+internal sealed class MetricsHostedService(IPEndPoint? endpoint, MeterProvider meters, AgentInstruments instruments, Func<Health.Report>? health, ILoggerFactory loggerFactory,
     Action<long>? afterScrape = null) : IHostedService
 {
     private MetricsServer? _server;
 
     public MetricsServer? Server => _server;
 
-    public async Task StartAsync(CancellationToken cancellationToken) =>
-        _server = await MetricsServer.StartAsync(endpoint, metrics, probe, loggerFactory, cancellationToken, afterScrape).ConfigureAwait(false);
+    /// <summary>The agent's instruments, made with this service (they live as long as the meter).</summary>
+    public AgentInstruments Instruments => instruments;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (endpoint is not null) _server = await MetricsServer.StartAsync(endpoint, meters, health, loggerFactory, cancellationToken, afterScrape).ConfigureAwait(false);
+    }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -78,7 +78,7 @@ public sealed class ReconcileLoopTests : IDisposable
         Assert.Equal(1001, batch.Count);
         Assert.Equal(1000, _h.Kernel.DestinationCount);
         Assert.Equal(1001, loop.Counters.WritesApplied);
-        Assert.Equal(1, loop.Counters.Batches);
+        Assert.Equal(1, loop.Batches);
         Assert.Equal(1000, _h.OwnedOnDisk().DestinationCount);
     }
 
@@ -185,7 +185,7 @@ public sealed class ReconcileLoopTests : IDisposable
         _h.Time.Advance(TimeSpan.FromSeconds(1));
         await Idle(loop, 4);
         Assert.False(_h.Kernel.Has(Web, Dest(32002)));
-        Assert.Equal(0, loop.Counters.PendingDrains);
+        Assert.Equal(0, loop.PendingDrains);
     }
 
     [Fact]

@@ -104,7 +104,7 @@ public sealed class RemoteModeTests
         rig.Set(Container("web-2", 32769), Container("web-3", 32770));
         rig.Remove("web-1");
         rig.Set(Container("web-3", 32770, weight: 7));
-        await Eventually.TrueAsync(() => rig.Daemon(daemon).Status.ConsecutiveFailures >= 2, "passes keep failing while it is down");
+        await Eventually.TrueAsync(() => rig.Daemon(daemon).Status.Counters.ConsecutiveFailures >= 2, "passes keep failing while it is down");
 
         await daemon.StartAsync();
 
@@ -167,7 +167,7 @@ public sealed class RemoteModeTests
             "the down daemon's circuit breaker opens", explain: () => $"{rig.Daemon(down).Status}");
         var statusFile = Path.Combine(rig.StateDirectory, RemoteStatusFile.FileName);
         await Eventually.TrueAsync(() =>
-            RemoteStatusFile.TryRead(statusFile)?.Daemons.SingleOrDefault(d => d.Daemon == down.Endpoint) is { Reachable: false, Breaker: "open", LastError: not null },
+            RemoteStatusFile.TryRead(statusFile)?.Daemons.SingleOrDefault(d => d.Daemon == down.Endpoint) is { Reachable: false, Breaker: "open", Counters.LastError: not null },
             "remote-status.json shows it");
         Assert.True(rig.Logs.Contains("circuit breaker opened"), rig.Logs.Text);
 

@@ -54,7 +54,7 @@ public sealed class RemoteResilienceTests
         rig.Start();
 
         await KernelIsAsync(daemon, Table(Web, Dest(32768)), "registered", rig, proxy);
-        await Eventually.TrueAsync(() => Sink(rig).Status is { InSync: true, Passes: >= 1 }, "the first pass is over");
+        await Eventually.TrueAsync(() => Sink(rig).Status is { InSync: true, Counters.Passes: >= 1 }, "the first pass is over");
 
         var journal = proxy.Requests;
         var failed = Assert.Single(journal, r => r.Fault is not null);
@@ -62,7 +62,7 @@ public sealed class RemoteResilienceTests
         var next = journal.Single(r => r.Sequence == failed.Sequence + 1);
         Assert.True(next.Method == method && next.Path == path && next.Forwarded, $"the retry must come right after the failure:\n{proxy.Journal}");
         var status = Sink(rig).Status;
-        Assert.True(status is { FailedPasses: 0, Failures.Count: 0 }, Explain(daemon, rig, proxy));
+        Assert.True(status is { Counters.FailedPasses: 0, Failures.Count: 0 }, Explain(daemon, rig, proxy));
         Assert.True(rig.Logs.Lines.All(l => l.Level < Microsoft.Extensions.Logging.LogLevel.Warning), rig.Logs.Text);
     }
 
@@ -96,11 +96,11 @@ public sealed class RemoteResilienceTests
         if (fault == "503")
         {
             Assert.True(rig.Logs.Contains("set weight of backend web-1-32768-tcp to 50: 503 injected by the test proxy (503); the next pass retries"), rig.Logs.Text);
-            Assert.Equal(0, Sink(rig).Status.FailedPasses);
+            Assert.Equal(0, Sink(rig).Status.Counters.FailedPasses);
         }
         else
         {
-            Assert.Equal(1, Sink(rig).Status.FailedPasses);
+            Assert.Equal(1, Sink(rig).Status.Counters.FailedPasses);
             Assert.True(rig.Logs.Contains("PATCH /service/web-80-tcp/web-1-32768-tcp"), rig.Logs.Text);
         }
     }
@@ -140,7 +140,7 @@ public sealed class RemoteResilienceTests
         proxy.Delay = TimeSpan.FromMilliseconds(1500); // six attempt timeouts, far within the total timeout
         rig.Remove("web-1").Set(Container("web-3", 32770));
 
-        await Eventually.TrueAsync(() => rig.Logs.Contains("no answer in time") && Sink(rig).Status.ConsecutiveFailures >= 2,
+        await Eventually.TrueAsync(() => rig.Logs.Contains("no answer in time") && Sink(rig).Status.Counters.ConsecutiveFailures >= 2,
             "passes fail with a timeout", TimeSpan.FromSeconds(10), () => Explain(daemon, rig, proxy));
         var status = Sink(rig).Status;
         Assert.True(status is { Reachable: false, InSync: false }, $"{status}");
@@ -183,8 +183,8 @@ public sealed class RemoteResilienceTests
 
         await Eventually.TrueAsync(() => Sink(rig).BreakerState == "open", "the breaker opens", explain: () => Explain(daemon, rig, proxy));
         var seen = proxy.Requests.Count;
-        var failures = Sink(rig).Status.FailedPasses;
-        await Eventually.TrueAsync(() => Sink(rig).Status is { FailedPasses: var f, LastError: { } e } && f > failures && e.Contains("circuit open", StringComparison.Ordinal),
+        var failures = Sink(rig).Status.Counters.FailedPasses;
+        await Eventually.TrueAsync(() => Sink(rig).Status.Counters is { FailedPasses: var f, LastError: { } e } && f > failures && e.Contains("circuit open", StringComparison.Ordinal),
             "a pass fails fast on the open breaker", explain: () => Explain(daemon, rig, proxy));
         Assert.Equal("open", Sink(rig).BreakerState);
         Assert.True(proxy.Requests.Count == seen, $"nothing reached the daemon while the breaker was open:\n{proxy.Journal}");

@@ -404,13 +404,15 @@ public sealed class ServeContractTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains("# TYPE gorb_service_health gauge", text, StringComparison.Ordinal);
-        Assert.Contains("""gorb_service_health{name="web-80-tcp",host="10.1.0.1",port="80",protocol="tcp"} 1""", text, StringComparison.Ordinal);
-        Assert.Contains("""gorb_service_backends{name="web-80-tcp",host="10.1.0.1",port="80",protocol="tcp"} 1""", text, StringComparison.Ordinal);
-        const string labels = """{service_name="web-80-tcp",name="web-1-32768-tcp",host="10.0.0.5",port="32768"}""";
-        Assert.Contains($"gorb_service_backend_health{labels} 1", text, StringComparison.Ordinal);
-        Assert.Contains($"gorb_service_backend_status{labels} 0", text, StringComparison.Ordinal);
-        Assert.Contains($"gorb_service_backend_weight{labels} 7", text, StringComparison.Ordinal);
-        Assert.Contains($"gorb_service_backend_uptime_seconds{labels} ", text, StringComparison.Ordinal);
+        var lines = PrometheusScrape.Lines(text);
+        (string, string)[] service = [("name", "web-80-tcp"), ("host", "10.1.0.1"), ("port", "80"), ("protocol", "tcp")];
+        Assert.Equal(1, PrometheusScrape.Value(lines, "gorb_service_health", service));
+        Assert.Equal(1, PrometheusScrape.Value(lines, "gorb_service_backends", service));
+        (string, string)[] labels = [("service_name", "web-80-tcp"), ("name", "web-1-32768-tcp"), ("host", "10.0.0.5"), ("port", "32768")];
+        Assert.Equal(1, PrometheusScrape.Value(lines, "gorb_service_backend_health", labels));
+        Assert.Equal(0, PrometheusScrape.Value(lines, "gorb_service_backend_status", labels));
+        Assert.Equal(7, PrometheusScrape.Value(lines, "gorb_service_backend_weight", labels));
+        Assert.NotNull(PrometheusScrape.Value(lines, "gorb_service_backend_uptime_seconds", labels));
     }
 
     [Fact]

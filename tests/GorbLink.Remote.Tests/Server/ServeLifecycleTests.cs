@@ -106,7 +106,8 @@ public sealed class ServeLifecycleTests
         // Weight 1: GORB's recovery formula truncates it to 0 (#47); here it comes back.
         await PutAsync(daemon, "/service/web-80-tcp/web-1", $$$"""{"host":"127.0.0.1","port":{{{port}}},"weight":1,"pulse":{"type":"tcp","interval":"1s"}}""");
 
-        await Eventually.TrueAsync(async () => (await daemon.Http.GetStringAsync("/metrics", Ct)).Contains("gorb_service_backend_health{service_name=\"web-80-tcp\",name=\"web-1\",host=\"127.0.0.1\",port=\"" + port + "\"} 1", StringComparison.Ordinal),
+        await Eventually.TrueAsync(async () => PrometheusScrape.Value(PrometheusScrape.Lines(await daemon.Http.GetStringAsync("/metrics", Ct)), "gorb_service_backend_health",
+                ("service_name", "web-80-tcp"), ("name", "web-1"), ("host", "127.0.0.1"), ("port", port.ToString(System.Globalization.CultureInfo.InvariantCulture))) == 1,
             "a first successful check");
         listener.Stop();
         await accepting;

@@ -64,6 +64,8 @@ internal sealed class TestDaemon : IAsyncDisposable
             Token = Token,
             EnablePulses = Pulses,
             MaxBodyBytes = 64 * 1024,
+            // Its own meter: daemons of parallel tests must not see each other's gauges.
+            Metrics = new Remote.Metrics.MetricsExportOptions { Prometheus = true, MeterName = "GorbLink.Tests." + Guid.NewGuid().ToString("N") },
         };
         if (_configure is not null) options = _configure(options);
         Server = await GorbServer.StartAsync(options, Kernel, _loggerFactory);

@@ -115,11 +115,11 @@ public class ProcessTests
             DesiredBackends = 1,
             Daemons =
             [
-                new Remote.Client.RemoteDaemonStatus { Daemon = "dir1:4672", Url = "http://dir1:4672/", Reachable = true, InSync = true, AppliedRevision = 4, Services = 1, Backends = 1 },
+                new Remote.Client.RemoteDaemonStatus { Daemon = "dir1:4672", Url = "http://dir1:4672/", Reachable = true, InSync = true, Counters = new() { AppliedRevision = 4 }, Services = 1, Backends = 1 },
                 new Remote.Client.RemoteDaemonStatus
                 {
-                    Daemon = "dir2:4672", Url = "http://dir2:4672/", Breaker = "open", Reachable = false, ConsecutiveFailures = 3, FailedPasses = 3, Passes = 3,
-                    LastError = "connection refused", LastErrorAt = written,
+                    Daemon = "dir2:4672", Url = "http://dir2:4672/", Breaker = "open", Reachable = false,
+                    Counters = new() { ConsecutiveFailures = 3, FailedPasses = 3, Passes = 3, LastError = "connection refused", LastErrorAt = written },
                 },
             ],
         });

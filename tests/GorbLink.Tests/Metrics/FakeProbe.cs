@@ -3,6 +3,7 @@ using System.Net;
 using GorbLink.Core.Containers;
 using GorbLink.Core.Desired;
 using GorbLink.Core.Labels;
+using GorbLink.Core.Pipeline;
 using GorbLink.Core.Reconcile;
 using GorbLink.Core.Vips;
 using GorbLink.Docker;
@@ -19,7 +20,8 @@ internal sealed class FakeProbe : IAgentProbe
     public static readonly VirtualServiceKey Foreign = VirtualServiceKey.For(IpvsProtocol.Udp, IPAddress.Parse("10.9.9.9"), 53);
 
     public DockerWatcherStatus Docker { get; set; } = new() { Endpoint = new Uri("unix:///var/run/docker.sock"), Connected = true, EngineVersion = "26.1.5" };
-    public ReconcileCounters Reconcile { get; set; } = new() { Passes = 3, LastDuration = TimeSpan.FromMilliseconds(4) };
+    public SinkCounters Reconcile { get; set; } = new() { Passes = 3, LastDuration = TimeSpan.FromMilliseconds(4) };
+    public int PendingDrains { get; set; }
     public ReconcileLoopState LoopState { get; set; } = ReconcileLoopState.Idle;
     public bool FirstPassDone { get; set; } = true;
     public DesiredState? Desired { get; set; } = DesiredWithWeb();

@@ -4,7 +4,6 @@ using System.Text.Json;
 using GorbLink.Core.Reconcile;
 using GorbLink.Metrics;
 using Microsoft.Extensions.Logging.Abstractions;
-using GorbLink.Core.Metrics;
 
 namespace GorbLink.Tests.Metrics;
 
@@ -13,7 +12,7 @@ public sealed class MetricsServerTests : IAsyncDisposable
 {
     private readonly FakeProbe _probe = new();
     private readonly HttpClient _http = new();
-    private MetricsServer? _server;
+    private MetricsRig? _rig;
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
@@ -21,10 +20,8 @@ public sealed class MetricsServerTests : IAsyncDisposable
 
     private async Task<Uri> StartAsync()
     {
-        _server = await MetricsServer.StartAsync(new IPEndPoint(IPAddress.Loopback, 0),
-            new AgentMetrics(_probe, new PassDurations(), NullLogger<AgentMetrics>.Instance), _probe, NullLoggerFactory.Instance, Token,
-            _scrapes.Enqueue);
-        return _server.Address;
+        _rig = await MetricsRig.StartAsync(_probe, _scrapes.Enqueue);
+        return _rig.Server.Address;
     }
 
     [Fact]
@@ -43,7 +40,7 @@ public sealed class MetricsServerTests : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _http.Dispose();
-        if (_server is not null) await _server.DisposeAsync();
+        if (_rig is not null) await _rig.DisposeAsync();
     }
 
     [Fact]
@@ -53,10 +50,11 @@ public sealed class MetricsServerTests : IAsyncDisposable
         Assert.NotEqual(0, address.Port);
         using var response = await _http.GetAsync(new Uri(address, "/metrics"), Token);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType!.ToString());
+        Assert.Equal("text/plain", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("0.0.4", response.Content.Headers.ContentType.Parameters.Single(p => p.Name == "version").Value);
         var body = await response.Content.ReadAsStringAsync(Token);
         Assert.Contains("# TYPE gorblink_ipvs_destination_bytes_total counter\n", body);
-        Assert.Contains("gorblink_docker_connected 1\n", body);
+        Assert.Contains("gorblink_docker_connected{} 1\n", body);
     }
 
     [Fact]
@@ -90,7 +88,7 @@ public sealed class MetricsServerTests : IAsyncDisposable
         ], problems);
 
         _probe.Docker = _probe.Docker with { Connected = true };
-        _probe.Reconcile = new ReconcileCounters();
+        _probe.Reconcile = new Core.Pipeline.SinkCounters();
         _probe.FirstPassDone = false;
         _probe.LoopState = ReconcileLoopState.WaitingForContainers;
         using var starting = await _http.GetAsync(new Uri(address, "/healthz"), Token);
@@ -114,8 +112,9 @@ public sealed class MetricsServerTests : IAsyncDisposable
         using var taken = new TcpListener(IPAddress.Loopback, 0);
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        await StartAsync();
         var e = await Assert.ThrowsAsync<MetricsListenException>(() => MetricsServer.StartAsync(new IPEndPoint(IPAddress.Loopback, port),
-            new AgentMetrics(_probe, new PassDurations(), NullLogger<AgentMetrics>.Instance), _probe, NullLoggerFactory.Instance, Token));
+            _rig!.Provider, null, NullLoggerFactory.Instance, Token));
         Assert.Contains($"--metrics-listen 127.0.0.1:{port}: cannot listen there", e.Message);
     }
 

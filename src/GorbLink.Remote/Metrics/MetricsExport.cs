@@ -1,0 +1,92 @@
+using GorbLink.Core.Metrics;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace GorbLink.Remote.Metrics;
+
+/// <summary>Where the GorbLink meter is exported: Prometheus text (--metrics-listen), OTLP push (--otlp-endpoint), or both.</summary>
+public sealed record MetricsExportOptions
+{
+    public bool Prometheus { get; init; }
+
+    /// <summary>--otlp-endpoint: an OTLP/HTTP (protobuf) receiver; a URL without a path gets /v1/metrics.</summary>
+    public Uri? OtlpEndpoint { get; init; }
+
+    /// <summary>How often OTLP pushes.</summary>
+    public TimeSpan OtlpInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The meter to export; tests give each its own name.</summary>
+    public string MeterName { get; init; } = GorbLinkMeter.Name;
+
+    /// <summary>service.name of the OTLP resource ("gorblink" for run, "gorblink-serve" for serve).</summary>
+    public string ServiceName { get; init; } = "gorblink";
+
+    public bool Any => Prometheus || OtlpEndpoint is not null;
+}
+
+/// <summary>
+/// The OpenTelemetry SDK's meter provider (here, in the lowest project with ASP.NET Core, because `serve` and `run` both use it) over the GorbLink meter, with the exporters asked for. The Prometheus
+/// exporter keeps GorbLink's names and labels: no otel_scope_* labels, no target_info, no response cache (a scrape reads
+/// the kernel now). Cardinality limits are sized per instrument: the per-service and per-destination series get room for
+/// <see cref="SeriesPerKernelInstrument"/> each, every other instrument a few dozen, because the SDK reserves the room up front.
+/// </summary>
+public static class MetricsExport
+{
+    /// <summary>Series of one per-service or per-destination instrument (a destination counts twice for in/out).</summary>
+    public const int SeriesPerKernelInstrument = 20_000;
+
+    private const int SeriesPerOtherInstrument = 64;
+
+    public static MeterProvider? Build(MetricsExportOptions options)
+    {
+        if (!options.Any) return null;
+        var builder = Sdk.CreateMeterProviderBuilder()
+            .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService(options.ServiceName, serviceVersion: Core.Ownership.OwnershipOptions.DefaultAgentVersion))
+            .AddMeter(options.MeterName)
+            .AddView(instrument => new MetricStreamConfiguration
+            {
+                CardinalityLimit = IsPerObject(instrument.Name) ? SeriesPerKernelInstrument : SeriesPerOtherInstrument,
+            });
+        if (options.Prometheus)
+        {
+            builder.AddPrometheusExporter(prometheus =>
+            {
+                prometheus.ScopeInfoEnabled = false;
+                prometheus.TargetInfoEnabled = false;
+                prometheus.ScrapeResponseCacheDurationMilliseconds = 0;
+            });
+        }
+        if (options.OtlpEndpoint is { } endpoint)
+        {
+            builder.AddOtlpExporter((exporter, reader) =>
+            {
+                exporter.Protocol = OtlpExportProtocol.HttpProtobuf;
+                exporter.Endpoint = endpoint.AbsolutePath is "" or "/" ? new Uri(endpoint, "/v1/metrics") : endpoint;
+                reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)options.OtlpInterval.TotalMilliseconds;
+                reader.TemporalityPreference = MetricReaderTemporalityPreference.Cumulative;
+            });
+        }
+        return builder.Build();
+    }
+
+    /// <summary>Instruments with one series per kernel object or GORB backend.</summary>
+    private static bool IsPerObject(string name) =>
+        name.StartsWith("gorblink.ipvs.service.", StringComparison.Ordinal) || name.StartsWith("gorblink.ipvs.destination.", StringComparison.Ordinal)
+        || name.StartsWith("gorb.", StringComparison.Ordinal);
+
+    /// <summary>Checks --otlp-endpoint: an absolute http or https URL.</summary>
+    public static bool TryParseOtlpEndpoint(string? text, out Uri endpoint, out string error)
+    {
+        endpoint = null!;
+        error = "";
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.Host.Length == 0)
+        {
+            error = $"\"{text}\" is not an http:// or https:// URL of an OTLP/HTTP receiver (e.g. http://collector:4318)";
+            return false;
+        }
+        endpoint = uri;
+        return true;
+    }
+}
