@@ -257,7 +257,7 @@ public sealed partial class AgentKernelTests : IDisposable
 
             // A backend with a health check: serve's gauges on the API's /metrics (as GORB) and on --metrics-listen,
             // and every gorb_* name the dashboard queries among them.
-            using (var put = await http.PutAsync("service/svc-a/web-1", new StringContent($$"""{"host":"127.0.0.1","port":{{port}},"pulse":{"type":"tcp","interval":"1s"}}""",
+            using (var put = await http.PutAsync("service/svc-a/web-1", new StringContent($$$"""{"host":"127.0.0.1","port":{{{port}}},"pulse":{"type":"tcp","interval":"1s"}}""",
                        System.Text.Encoding.UTF8, "application/json"), token))
                 Assert.True(put.IsSuccessStatusCode, $"PUT service/svc-a/web-1: {(int)put.StatusCode} {await put.Content.ReadAsStringAsync(token)}");
             var api = await http.GetStringAsync("metrics", token);

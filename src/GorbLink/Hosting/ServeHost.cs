@@ -145,7 +145,7 @@ internal static partial class ServeHost
             }
             catch (Metrics.MetricsListenException e)
             {
-                LogStartFailed(log, e.Message);
+                StartupLog.Serve.StartFailed(log, e.Message);
                 return ExitCodes.BadInput;
             }
             await using (metrics)
