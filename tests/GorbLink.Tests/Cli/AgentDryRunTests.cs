@@ -100,8 +100,9 @@ public sealed partial class AgentDryRunTests : IDisposable
         using var health = await http.GetAsync($"http://{endpoint}/healthz", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         var metrics = await http.GetStringAsync($"http://{endpoint}/metrics", TestContext.Current.CancellationToken);
-        Assert.Contains("gorblink_docker_connected 1\n", metrics);
-        Assert.Contains("gorblink_reconcile_duration_seconds_count 1\n", metrics);
+        // The exporter writes a sample without labels as `name{} value`.
+        Assert.Matches(@"(?m)^gorblink_docker_connected(\{\})? 1$", metrics);
+        Assert.Matches(@"(?m)^gorblink_reconcile_duration_seconds_count(\{\})? 1$", metrics);
 
         Assert.Equal(0, kill(agent.Id, 15));
         Assert.True(agent.WaitForExit(30_000), "the agent did not exit after SIGTERM");
