@@ -18,10 +18,15 @@ public sealed partial class Agent : IDisposable
         _echo = echo;
     }
 
-    public static Agent Start(Action<string>? echo, params string[] arguments)
+    public static Agent Start(Action<string>? echo, params string[] arguments) => Launch(echo, "run", arguments);
+
+    /// <summary>`gorblink serve --log-format json ...`: the same watching of its JSON log.</summary>
+    public static Agent Serve(Action<string>? echo, params string[] arguments) => Launch(echo, "serve", arguments);
+
+    private static Agent Launch(Action<string>? echo, string command, string[] arguments)
     {
         var start = new ProcessStartInfo(Node.Gorblink) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
-        start.ArgumentList.Add("run");
+        start.ArgumentList.Add(command);
         start.ArgumentList.Add("--log-format");
         start.ArgumentList.Add("json");
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
@@ -32,7 +37,7 @@ public sealed partial class Agent : IDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        echo?.Invoke($"$ {Node.Gorblink} run --log-format json {string.Join(' ', arguments)}");
+        echo?.Invoke($"$ {Node.Gorblink} {command} --log-format json {string.Join(' ', arguments)}");
         return agent;
     }
 

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using GorbLink.Core.Metrics;
 using GorbLink.Core.Ownership;
 using GorbLink.Core.Reconcile;
 using GorbLink.Ipvs;
@@ -31,13 +32,15 @@ public sealed class GorbServer : IAsyncDisposable
     private readonly GorbApi _api;
     private readonly ServeOptions _options;
     private readonly ILogger _logger;
+    private readonly Func<PrometheusText, CancellationToken, Task>? _moreMetrics;
 
-    private GorbServer(WebApplication app, GorbApi api, ServeOptions options, ILogger logger)
+    private GorbServer(WebApplication app, GorbApi api, ServeOptions options, ILogger logger, Func<PrometheusText, CancellationToken, Task>? moreMetrics)
     {
         _app = app;
         _api = api;
         _options = options;
         _logger = logger;
+        _moreMetrics = moreMetrics;
     }
 
     /// <summary>Where it listens, as bound (port 0 replaced by the real port).</summary>
@@ -61,8 +64,10 @@ public sealed class GorbServer : IAsyncDisposable
     /// <exception cref="InvalidDataException">serve-state.json is damaged.</exception>
     /// <exception cref="OwnershipFileException">serve-ownership.json is damaged or cannot be written.</exception>
     /// <param name="vipSync">--vip-interface: called with the VIPs in use after every service change.</param>
+    /// <param name="moreMetrics">Writes the families GorbLink adds to GORB's at each scrape of /metrics (the sync daemons).</param>
     public static async Task<GorbServer> StartAsync(ServeOptions options, IIpvsClient ipvs, ILoggerFactory loggerFactory, TimeProvider? time = null,
-        Func<IReadOnlySet<IPAddress>, CancellationToken, Task>? vipSync = null, CancellationToken cancellationToken = default)
+        Func<IReadOnlySet<IPAddress>, CancellationToken, Task>? vipSync = null, Func<PrometheusText, CancellationToken, Task>? moreMetrics = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(ipvs);
@@ -95,7 +100,7 @@ public sealed class GorbServer : IAsyncDisposable
                 else kestrel.Listen(address, port);
             });
             var app = builder.Build();
-            var server = new GorbServer(app, api, options, logger);
+            var server = new GorbServer(app, api, options, logger, moreMetrics);
             server.Map(app);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
@@ -174,6 +179,12 @@ public sealed class GorbServer : IAsyncDisposable
         Route(app, "GET", "/metrics", async c =>
         {
             var text = await _api.MetricsAsync(c.RequestAborted).ConfigureAwait(false);
+            if (_moreMetrics is not null)
+            {
+                var more = new PrometheusText();
+                await _moreMetrics(more, c.RequestAborted).ConfigureAwait(false);
+                text += more.ToString();
+            }
             c.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
             await c.Response.WriteAsync(text, c.RequestAborted).ConfigureAwait(false);
         });

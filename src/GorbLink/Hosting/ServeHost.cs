@@ -5,6 +5,7 @@ using GorbLink.Core.Ownership;
 using GorbLink.Core.Vips;
 using GorbLink.Ipvs;
 using GorbLink.Ipvs.Netlink;
+using GorbLink.Metrics;
 using GorbLink.Netlink;
 using GorbLink.Netlink.Route;
 using GorbLink.Remote.Server;
@@ -98,7 +99,8 @@ internal static partial class ServeHost
         GorbServer server;
         try
         {
-            server = await GorbServer.StartAsync(options, ipvs, loggerFactory, TimeProvider.System, vipSync, cancellationToken).ConfigureAwait(false);
+            server = await GorbServer.StartAsync(options, ipvs, loggerFactory, TimeProvider.System, vipSync,
+                syncDaemons is null ? null : (text, ct) => SyncDaemonMetrics.WriteAsync(text, syncDaemons, ct), cancellationToken).ConfigureAwait(false);
         }
         catch (IpvsPermissionException e)
         {
