@@ -72,10 +72,10 @@ public sealed partial class Agent : IDisposable
 
     public string Tail(int count = 40) => string.Join('\n', Lines.TakeLast(count));
 
-    public int Terminate()
+    public int Terminate(TimeSpan? timeout = null)
     {
         if (!_process.HasExited) _ = kill(_process.Id, 15);
-        if (!_process.WaitForExit(60_000)) Assert.Fail($"the agent did not exit after SIGTERM; its log:\n{Tail()}");
+        if (!_process.WaitForExit(timeout ?? TimeSpan.FromMinutes(1))) Assert.Fail($"the agent did not exit after SIGTERM; its log:\n{Tail()}");
         _process.WaitForExit();
         return _process.ExitCode;
     }

@@ -25,6 +25,9 @@ internal static partial class ServeHost
         var logging = Logging.Configure(settings.LogFormat, settings.Verbose);
         using var loggerFactory = LoggerFactory.Create(b => b.AddNLog(logging));
         var log = loggerFactory.CreateLogger("GorbLink.Serve");
+        // From here a SIGTERM ends serve through its cleanup (the sync daemons it started are stopped), even before it listens.
+        using var signal = new ShutdownSignal(cancellationToken);
+        var stopping = signal.Token;
 
         IPAddress? defaultHost;
         try
@@ -61,6 +64,7 @@ internal static partial class ServeHost
             return sync.ExitCode;
         }
         await using var stopSyncDaemons = SyncDaemonsStep.StopOnExit(syncDaemons);
+        if (stopping.IsCancellationRequested) return ExitCodes.Success;
 
         InterfaceAddressClient? addressClient = null;
         Func<IReadOnlySet<IPAddress>, CancellationToken, Task>? vipSync = null;
@@ -100,7 +104,11 @@ internal static partial class ServeHost
         try
         {
             server = await GorbServer.StartAsync(options, ipvs, loggerFactory, TimeProvider.System, vipSync,
-                syncDaemons is null ? null : (text, ct) => SyncDaemonMetrics.WriteAsync(text, syncDaemons, ct), cancellationToken).ConfigureAwait(false);
+                syncDaemons is null ? null : (text, ct) => SyncDaemonMetrics.WriteAsync(text, syncDaemons, ct), stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return ExitCodes.Success;
         }
         catch (IpvsPermissionException e)
         {
@@ -131,7 +139,7 @@ internal static partial class ServeHost
         }
         await using (server.ConfigureAwait(false))
         {
-            await server.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            await server.WaitForShutdownAsync(stopping).ConfigureAwait(false);
         }
         return ExitCodes.Success;
     }
