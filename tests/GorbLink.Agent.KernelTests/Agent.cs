@@ -21,6 +21,10 @@ public sealed partial class Agent : IDisposable
     public static Agent Start(Action<string>? echo, params string[] arguments) =>
         Launch(Node.Gorblink, "run", new Dictionary<string, string>(), echo, arguments);
 
+    /// <summary>`gorblink serve --log-format json ...`: the same watching of its JSON log.</summary>
+    public static Agent Serve(Action<string>? echo, params string[] arguments) =>
+        Launch(Node.Gorblink, "serve", new Dictionary<string, string>(), echo, arguments);
+
     /// <summary>`BINARY COMMAND --log-format json ARGUMENTS` with <paramref name="environment"/> added to this process's.</summary>
     public static Agent Launch(string binary, string command, IReadOnlyDictionary<string, string> environment, Action<string>? echo, params string[] arguments)
     {
@@ -92,10 +96,10 @@ public sealed partial class Agent : IDisposable
 
     public string Tail(int count = 40) => string.Join('\n', Lines.TakeLast(count));
 
-    public int Terminate()
+    public int Terminate(TimeSpan? timeout = null)
     {
         if (!_process.HasExited) _ = kill(_process.Id, 15);
-        if (!_process.WaitForExit(60_000)) Assert.Fail($"the agent did not exit after SIGTERM; its log:\n{Tail()}");
+        if (!_process.WaitForExit(timeout ?? TimeSpan.FromMinutes(1))) Assert.Fail($"the agent did not exit after SIGTERM; its log:\n{Tail()}");
         _process.WaitForExit();
         return _process.ExitCode;
     }

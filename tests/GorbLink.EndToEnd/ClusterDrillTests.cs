@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace GorbLink.EndToEnd;
 
 /// <summary>
-/// Issue 14 in the VM: the HA drill of deploy/ha. Two directors (serve, keepalived, the IPVS sync daemons in both roles)
+/// Issue 14 in the VM: the HA drill of deploy/ha. Two directors (serve, which starts the IPVS sync daemons in both roles, keepalived)
 /// and two Docker hosts (each its own dockerd and agent), network namespaces on two bridges, traffic from a client
 /// namespace. One implementation: this runs deploy/cluster/run, the script a person runs, and asserts on every check it
 /// prints and on the figures it ends with. The script starts and removes everything it uses (its namespaces, dockerds
@@ -17,7 +17,7 @@ public sealed partial class ClusterDrillTests
     /// <summary>The checks deploy/cluster/run makes, by the names it prints them with.</summary>
     private static readonly string[] Checks =
     [
-        "both-hosts", "same-table", "synced", "failover", "connections-kept", "served-by-backup",
+        "sync-daemons", "both-hosts", "same-table", "synced", "failover", "connections-kept", "served-by-backup",
         "refilled", "nopreempt", "stopped-gone", "agent-dead-serving", "agent-converged",
     ];
 

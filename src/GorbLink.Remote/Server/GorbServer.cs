@@ -45,6 +45,7 @@ public sealed class GorbServer : IAsyncDisposable
         _api = api;
         _options = options;
         _logger = logger;
+        _moreMetrics = moreMetrics;
     }
 
     /// <summary>Where it listens, as bound (port 0 replaced by the real port).</summary>
@@ -71,8 +72,10 @@ public sealed class GorbServer : IAsyncDisposable
     /// <exception cref="InvalidDataException">serve-state.json is damaged.</exception>
     /// <exception cref="OwnershipFileException">serve-ownership.json is damaged or cannot be written.</exception>
     /// <param name="vipSync">--vip-interface: called with the VIPs in use after every service change.</param>
+    /// <param name="moreInstruments">Adds the instruments GorbLink puts beside GORB's on serve's meter (the sync daemons).</param>
     public static async Task<GorbServer> StartAsync(ServeOptions options, IIpvsClient ipvs, ILoggerFactory loggerFactory, TimeProvider? time = null,
-        Func<IReadOnlySet<IPAddress>, CancellationToken, Task>? vipSync = null, CancellationToken cancellationToken = default)
+        Func<IReadOnlySet<IPAddress>, CancellationToken, Task>? vipSync = null, Action<Meter>? moreInstruments = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(ipvs);
@@ -94,6 +97,7 @@ public sealed class GorbServer : IAsyncDisposable
         try
         {
             ServeMetrics.AddInstruments(meter, api);
+            moreInstruments?.Invoke(meter);
             await api.StartAsync(adopted, cancellationToken).ConfigureAwait(false);
 
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "gorblink", Args = [] });

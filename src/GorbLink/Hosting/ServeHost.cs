@@ -5,6 +5,7 @@ using GorbLink.Core.Ownership;
 using GorbLink.Core.Vips;
 using GorbLink.Ipvs;
 using GorbLink.Ipvs.Netlink;
+using GorbLink.Metrics;
 using GorbLink.Netlink;
 using GorbLink.Netlink.Route;
 using GorbLink.Remote.Metrics;
@@ -25,6 +26,9 @@ internal static partial class ServeHost
         var logging = Logging.Configure(settings.LogFormat, settings.Verbose);
         using var loggerFactory = LoggerFactory.Create(b => b.AddNLog(logging));
         var log = loggerFactory.CreateLogger("GorbLink.Serve");
+        // From here a SIGTERM ends serve through its cleanup (the sync daemons it started are stopped), even before it listens.
+        using var signal = new ShutdownSignal(cancellationToken);
+        var stopping = signal.Token;
 
         IPAddress? defaultHost;
         IPEndPoint? metricsEndpoint = null;
@@ -67,6 +71,7 @@ internal static partial class ServeHost
             return sync.ExitCode;
         }
         await using var stopSyncDaemons = SyncDaemonsStep.StopOnExit(syncDaemons);
+        if (stopping.IsCancellationRequested) return ExitCodes.Success;
 
         InterfaceAddressClient? addressClient = null;
         Func<IReadOnlySet<IPAddress>, CancellationToken, Task>? vipSync = null;
@@ -106,7 +111,12 @@ internal static partial class ServeHost
         GorbServer server;
         try
         {
-            server = await GorbServer.StartAsync(options, ipvs, loggerFactory, TimeProvider.System, vipSync, cancellationToken).ConfigureAwait(false);
+            server = await GorbServer.StartAsync(options, ipvs, loggerFactory, TimeProvider.System, vipSync,
+                syncDaemons is null ? null : meter => SyncDaemonInstruments.Add(meter, syncDaemons), stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return ExitCodes.Success;
         }
         catch (IpvsPermissionException e)
         {
@@ -141,7 +151,7 @@ internal static partial class ServeHost
             try
             {
                 if (metricsEndpoint is not null)
-                    metrics = await Metrics.MetricsServer.StartAsync(metricsEndpoint, server.Meters, health: null, loggerFactory, cancellationToken).ConfigureAwait(false);
+                    metrics = await Metrics.MetricsServer.StartAsync(metricsEndpoint, server.Meters, health: null, loggerFactory, stopping).ConfigureAwait(false);
             }
             catch (Metrics.MetricsListenException e)
             {
@@ -150,7 +160,7 @@ internal static partial class ServeHost
             }
             await using (metrics)
             {
-                await server.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+                await server.WaitForShutdownAsync(stopping).ConfigureAwait(false);
             }
         }
         return ExitCodes.Success;

@@ -70,28 +70,8 @@ internal sealed class AgentInstruments
             meter.CreateObservableGauge("gorblink.vips.added", () => GorbLinkMeter.Measure(vips.Managed.Count, ("interface", vips.Options.Interface)),
                 description: "Addresses GorbLink added to the --vip-interface and keeps.");
         }
-        if (syncDaemons is not null)
-        {
-            meter.CreateObservableGauge("gorblink.sync_daemon", () => SyncDaemons(syncDaemons),
-                description: "IPVS connection-sync daemons by role: 1 while the kernel runs it; state running (GorbLink's), foreign (left alone) or stopped.");
-        }
+        if (syncDaemons is not null) SyncDaemonInstruments.Add(meter, syncDaemons);
         ProcessInstruments.Add(meter);
         KernelInstruments.Add(meter, kernel);
-    }
-
-    /// <summary>One sample per role GorbLink was asked to run or found running; read from the kernel at each collection.</summary>
-    private static IEnumerable<Measurement<int>> SyncDaemons(SyncDaemonKeeper keeper)
-    {
-        IReadOnlyList<SyncDaemonStatusEntry> entries;
-        try
-        {
-            entries = keeper.ReadAsync(CancellationToken.None).GetAwaiter().GetResult();
-        }
-        catch (Exception e) when (e is Ipvs.IpvsException or Netlink.NetlinkException)
-        {
-            return []; // gorblink_ipvs_up already says the kernel could not be read.
-        }
-        return entries.Select(e => GorbLinkMeter.Measure(e.State == SyncDaemonStatusEntry.Stopped ? 0 : 1,
-            ("role", e.Role), ("state", e.State), ("interface", e.Interface), ("syncid", e.SyncId.ToString(CultureInfo.InvariantCulture))));
     }
 }
