@@ -45,7 +45,6 @@ public sealed class GorbServer : IAsyncDisposable
         _api = api;
         _options = options;
         _logger = logger;
-        _moreMetrics = moreMetrics;
     }
 
     /// <summary>Where it listens, as bound (port 0 replaced by the real port).</summary>
