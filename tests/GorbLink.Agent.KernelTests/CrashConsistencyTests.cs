@@ -53,6 +53,10 @@ public sealed partial class CrashConsistencyTests : IDisposable
     public void EveryKillLeavesAConsistentKernelAfterRestart()
     {
         Node.RequireKernel();
+        // Not yet in tests/run: no run of all 58 kills has finished (the machine it was written on was overloaded), so
+        // its duration and result are unknown. tests/run sets nothing; run it with GORBLINK_CRASH_TESTS=1 (README).
+        if (Environment.GetEnvironmentVariable("GORBLINK_CRASH_TESTS") != "1")
+            Assert.Skip("crash consistency runs on request: GORBLINK_CRASH_TESTS=1 (see README, Reliability, Crash consistency)");
         var seed = int.TryParse(Environment.GetEnvironmentVariable("GORBLINK_CRASH_SEED"), CultureInfo.InvariantCulture, out var s) ? s : Environment.TickCount;
         var randomKills = int.TryParse(Environment.GetEnvironmentVariable("GORBLINK_CRASH_RANDOM_KILLS"), CultureInfo.InvariantCulture, out var r) ? r : 10;
         var random = new Random(seed);
