@@ -83,7 +83,7 @@ public sealed partial class AgentKernelTests : IDisposable
             metrics = await http.GetStringAsync($"http://{endpoint}/metrics", token);
             var after = IpvsadmDestinationStats("10.98.7.7:80");
             var scraped = ScrapedDestinationStats(PrometheusScrape.Lines(metrics), "tcp 10.98.7.7:80", before.Destination, "glk-web");
-            if (before == after && before.Stats[0] >= 3 && scraped.SequenceEqual(before.Stats)) break;
+            if (before.Destination == after.Destination && before.Stats.SequenceEqual(after.Stats) && before.Stats[0] >= 3 && scraped.SequenceEqual(before.Stats)) break;
             if (polling.Elapsed > TimeSpan.FromSeconds(30))
                 Assert.Fail($"the scrape's destination counters {string.Join(' ', scraped)} never matched ipvsadm's {string.Join(' ', after.Stats)} (conns inpkts outpkts inbytes outbytes):\n{metrics}");
             await Task.Delay(500, token);

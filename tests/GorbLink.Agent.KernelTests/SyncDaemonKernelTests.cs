@@ -72,8 +72,8 @@ public sealed class SyncDaemonKernelTests : IDisposable
 
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             var metrics = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics", TestContext.Current.CancellationToken);
-            Assert.Contains($"gorblink_sync_daemon{{role=\"master\",state=\"running\",interface=\"{Device}\",syncid=\"7\"}} 1\n", metrics, StringComparison.Ordinal);
-            Assert.Contains($"gorblink_sync_daemon{{role=\"backup\",state=\"running\",interface=\"{Device}\",syncid=\"7\"}} 1\n", metrics, StringComparison.Ordinal);
+            Assert.Equal(1, PrometheusScrape.Value(PrometheusScrape.Lines(metrics), "gorblink_sync_daemon", ("role", "master"), ("state", "running"), ("interface", Device), ("syncid", "7")));
+            Assert.Equal(1, PrometheusScrape.Value(PrometheusScrape.Lines(metrics), "gorblink_sync_daemon", ("role", "backup"), ("state", "running"), ("interface", Device), ("syncid", "7")));
             Assert.Contains("gorb_service_backends", metrics, StringComparison.Ordinal); // GORB's gauges are still there
 
             exitCode = serve.Terminate(Slow);
@@ -117,8 +117,8 @@ public sealed class SyncDaemonKernelTests : IDisposable
 
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             var metrics = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics", TestContext.Current.CancellationToken);
-            Assert.Contains($"gorblink_sync_daemon{{role=\"master\",state=\"foreign\",interface=\"{Device}\",syncid=\"9\"}} 1\n", metrics, StringComparison.Ordinal);
-            Assert.Contains($"gorblink_sync_daemon{{role=\"backup\",state=\"running\",interface=\"{Device}\",syncid=\"7\"}} 1\n", metrics, StringComparison.Ordinal);
+            Assert.Equal(1, PrometheusScrape.Value(PrometheusScrape.Lines(metrics), "gorblink_sync_daemon", ("role", "master"), ("state", "foreign"), ("interface", Device), ("syncid", "9")));
+            Assert.Equal(1, PrometheusScrape.Value(PrometheusScrape.Lines(metrics), "gorblink_sync_daemon", ("role", "backup"), ("state", "running"), ("interface", Device), ("syncid", "7")));
 
             exitCode = serve.Terminate(Slow);
         }
