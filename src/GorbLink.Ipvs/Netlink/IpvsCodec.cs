@@ -6,14 +6,14 @@ using static GorbLink.Ipvs.Netlink.IpvsWire;
 
 namespace GorbLink.Ipvs.Netlink;
 
-// Over 400 lines on purpose: every IPVS attribute is written and read here, the pack and unpack of one nest a screen
+// Over 400 lines on purpose (the batch appender is in IpvsCodec.Operations.cs): every IPVS attribute is written and read here, the pack and unpack of one nest a screen
 // apart, so that the codec is reviewed against ip_vs.h in one place (the golden-byte tests mirror it).
 
 /// <summary>
 /// Builds IPVS requests and parses replies. Requests leave sequence and ACK to <see cref="NetlinkConnection"/>.
 /// Addresses are always sent as 16 bytes (union nf_inet_addr), as ipvsadm does; ports in network order.
 /// </summary>
-internal static class IpvsCodec
+internal static partial class IpvsCodec
 {
     public static byte[] Build(ushort familyId, byte command, NetlinkMessageFlags flags, BuildAttributes? attributes)
     {
@@ -27,58 +27,6 @@ internal static class IpvsCodec
     }
 
     public delegate void BuildAttributes(ref NetlinkWriter writer);
-
-    /// <summary>
-    /// Appends the request for one write of a batch to <paramref name="buffer"/>, where the batch's other requests
-    /// are: one buffer for the whole batch, no array or closure per request. The bytes are those of
-    /// <see cref="NewService"/>, <see cref="NewDest"/>, ... for the same operation.
-    /// </summary>
-    public static void AppendOperation(NetlinkBuffer buffer, ushort familyId, IpvsOperation operation)
-    {
-        var writer = new NetlinkWriter(buffer);
-        var message = writer.BeginMessage(familyId, NetlinkMessageFlags.Request, 0);
-        switch (operation)
-        {
-            case IpvsOperation.CreateService op:
-                writer.WriteGenericHeader(CMD_NEW_SERVICE, GenlVersion);
-                WriteService(ref writer, op.Service.Key, op.Service.Spec);
-                break;
-            case IpvsOperation.UpdateService op:
-                writer.WriteGenericHeader(CMD_SET_SERVICE, GenlVersion);
-                WriteService(ref writer, op.Service.Key, op.Service.Spec);
-                break;
-            case IpvsOperation.DeleteService op:
-                writer.WriteGenericHeader(CMD_DEL_SERVICE, GenlVersion);
-                WriteService(ref writer, op.Service, null);
-                break;
-            case IpvsOperation.CreateDestination op:
-                writer.WriteGenericHeader(CMD_NEW_DEST, GenlVersion);
-                WriteService(ref writer, op.Service, null);
-                WriteDestination(ref writer, op.Destination.Key, op.Destination.Spec);
-                break;
-            case IpvsOperation.UpdateDestination op:
-                writer.WriteGenericHeader(CMD_SET_DEST, GenlVersion);
-                WriteService(ref writer, op.Service, null);
-                WriteDestination(ref writer, op.Destination.Key, op.Destination.Spec);
-                break;
-            case IpvsOperation.DeleteDestination op:
-                writer.WriteGenericHeader(CMD_DEL_DEST, GenlVersion);
-                WriteService(ref writer, op.Service, null);
-                WriteDestination(ref writer, op.Destination, null);
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(operation), operation, "unknown IPVS operation");
-        }
-        writer.EndMessage(message);
-    }
-
-    /// <summary>The request for one write, on its own (<see cref="AppendOperation"/> into a fresh buffer).</summary>
-    public static byte[] Operation(ushort familyId, IpvsOperation operation)
-    {
-        var buffer = new NetlinkBuffer(256);
-        AppendOperation(buffer, familyId, operation);
-        return buffer.ToArray();
-    }
 
     public static byte[] NewService(ushort familyId, VirtualService service) =>
         Build(familyId, CMD_NEW_SERVICE, 0, (ref NetlinkWriter w) => WriteService(ref w, service.Key, service.Spec));
