@@ -70,11 +70,18 @@ public sealed class SyncDaemonKernelTests : IDisposable
             Assert.Contains($"master on {Device}, sync id 7, group 239.7.7.7, port 8850: started by GorbLink", status, StringComparison.Ordinal);
             Assert.Contains($"backup on {Device}, sync id 7, group 239.7.7.7, port 8850: started by GorbLink", status, StringComparison.Ordinal);
 
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-            var metrics = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics", TestContext.Current.CancellationToken);
-            Assert.Equal(1, PrometheusScrape.Value(PrometheusScrape.Lines(metrics), "gorblink_sync_daemon", ("role", "master"), ("state", "running"), ("interface", Device), ("syncid", "7")));
-            Assert.Equal(1, PrometheusScrape.Value(PrometheusScrape.Lines(metrics), "gorblink_sync_daemon", ("role", "backup"), ("state", "running"), ("interface", Device), ("syncid", "7")));
-            Assert.Contains("gorb_service_backends", metrics, StringComparison.Ordinal); // GORB's gauges are still there
+            // GORB's gauges sit beside the sync daemons' on one /metrics; a gauge shows only once it has a sample, so
+            // serve is given one service (on the dummy's address) and it is removed again before exit.
+            var token = TestContext.Current.CancellationToken;
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30), BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+            using (var put = await http.PutAsync("service/sync-web", new StringContent("""{"host":"10.79.0.1","port":80}""", System.Text.Encoding.UTF8, "application/json"), token))
+                Assert.True(put.IsSuccessStatusCode, $"PUT service/sync-web: {(int)put.StatusCode} {await put.Content.ReadAsStringAsync(token)}");
+            var lines = PrometheusScrape.Lines(await http.GetStringAsync("metrics", token));
+            Assert.Equal(1, PrometheusScrape.Value(lines, "gorblink_sync_daemon", ("role", "master"), ("state", "running"), ("interface", Device), ("syncid", "7")));
+            Assert.Equal(1, PrometheusScrape.Value(lines, "gorblink_sync_daemon", ("role", "backup"), ("state", "running"), ("interface", Device), ("syncid", "7")));
+            Assert.Equal(0, PrometheusScrape.ValueWith(lines, "gorb_service_backends", ("name", "sync-web")));
+            using (var delete = await http.DeleteAsync("service/sync-web", token))
+                Assert.True(delete.IsSuccessStatusCode, $"DELETE service/sync-web: {(int)delete.StatusCode}");
 
             exitCode = serve.Terminate(Slow);
         }
