@@ -9,14 +9,14 @@ namespace GorbLink.EndToEnd;
 /// Issue 5 in the VM: Docker Engine -> `gorblink run -r` -> `gorblink serve` (loopback HTTP) -> kernel IPVS -> real
 /// traffic through the VIP, and the daemon stopped and restarted while containers change. The director and the Docker
 /// host are the same VM here: the daemon's -i eth0 address is the VIP, the backends are eth0:published port.
-/// GORBLINK_BIN overrides the gorblink binary (default: the Debug build, <see cref="Vm.Gorblink"/>).
+/// The gorblink binary is <see cref="Vm.Gorblink"/> (GORBLINK_BINARY, else the Debug build).
 /// </summary>
 [TestMethodOrderer(typeof(ByMethodName))]
 public sealed class RemoteScenarioTests : IDisposable
 {
     private const string Http = "-t " + Vip + ":80";
     private const string Listen = "127.0.0.1:14672";
-    private static string Bin => Environment.GetEnvironmentVariable("GORBLINK_BIN") is { Length: > 0 } bin ? bin : Vm.Gorblink;
+    private static string Bin => Vm.Gorblink;
 
     private Scenario? _scenario;
     private readonly List<GorblinkProcess> _processes = [];

@@ -7,7 +7,9 @@ namespace GorbLink.EndToEnd;
 public static class Vm
 {
     public static string Repo { get; } = FindRepo();
-    public static string Gorblink => Path.Combine(Repo, "src/GorbLink/bin/Debug/net10.0/gorblink");
+    /// <summary>The gorblink to run: GORBLINK_BINARY (tests/run sets it to the NativeAOT binary), else the Debug build.</summary>
+    public static string Gorblink =>
+        Environment.GetEnvironmentVariable("GORBLINK_BINARY") is { Length: > 0 } binary ? binary : Path.Combine(Repo, "src/GorbLink/bin/Debug/net10.0/gorblink");
 
     /// <summary>Skips (outside the VM) or fails (when GORBLINK_REQUIRE_KERNEL=1) unless the kernel has IPVS.</summary>
     public static void RequireIpvs()
