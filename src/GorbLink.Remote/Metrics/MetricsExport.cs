@@ -29,26 +29,17 @@ public sealed record MetricsExportOptions
 /// <summary>
 /// The OpenTelemetry SDK's meter provider (here, in the lowest project with ASP.NET Core, because `serve` and `run` both use it) over the GorbLink meter, with the exporters asked for. The Prometheus
 /// exporter keeps GorbLink's names and labels: no otel_scope_* labels, no target_info, no response cache (a scrape reads
-/// the kernel now). Cardinality limits are sized per instrument: the per-service and per-destination series get room for
-/// <see cref="SeriesPerKernelInstrument"/> each, every other instrument a few dozen, because the SDK reserves the room up front.
+/// the kernel now). Cardinality limits are sized per instrument by <see cref="SeriesLimits"/>, because the SDK reserves the room up front.
 /// </summary>
 public static class MetricsExport
 {
-    /// <summary>Series of one per-service or per-destination instrument (a destination counts twice for in/out).</summary>
-    public const int SeriesPerKernelInstrument = 20_000;
-
-    private const int SeriesPerOtherInstrument = 64;
-
     public static MeterProvider? Build(MetricsExportOptions options)
     {
         if (!options.Any) return null;
         var builder = Sdk.CreateMeterProviderBuilder()
             .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService(options.ServiceName, serviceVersion: Core.Ownership.OwnershipOptions.DefaultAgentVersion))
             .AddMeter(options.MeterName)
-            .AddView(instrument => new MetricStreamConfiguration
-            {
-                CardinalityLimit = IsPerObject(instrument.Name) ? SeriesPerKernelInstrument : SeriesPerOtherInstrument,
-            });
+            .AddView(instrument => new MetricStreamConfiguration { CardinalityLimit = SeriesLimits.For(instrument.Name) });
         if (options.Prometheus)
         {
             builder.AddPrometheusExporter(prometheus =>
@@ -70,11 +61,6 @@ public static class MetricsExport
         }
         return builder.Build();
     }
-
-    /// <summary>Instruments with one series per kernel object or GORB backend.</summary>
-    private static bool IsPerObject(string name) =>
-        name.StartsWith("gorblink.ipvs.service.", StringComparison.Ordinal) || name.StartsWith("gorblink.ipvs.destination.", StringComparison.Ordinal)
-        || name.StartsWith("gorb.", StringComparison.Ordinal);
 
     /// <summary>Checks --otlp-endpoint: an absolute http or https URL.</summary>
     public static bool TryParseOtlpEndpoint(string? text, out Uri endpoint, out string error)
