@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Runtime.InteropServices;
 using GorbLink.Core.Containers;
+using GorbLink.Core.Desired;
 using GorbLink.Core.Labels;
 using GorbLink.Docker;
 using GorbLink.Docker.Engine;
@@ -12,7 +13,8 @@ namespace GorbLink.Bench;
 
 /// <summary>
 /// Port ranges must cost linear time (issue 15, finding 10): for 1k, 2k, 4k … ports, the time to map an inspect
-/// result of `-p 1-n:1-n/udp` (two bindings per port) and to read its labels three ways, and the ratio per doubling.
+/// result of `-p 1-n:1-n/udp` (two bindings per port), to read its labels three ways and to build its desired state,
+/// and the ratio per doubling. The tests check linearity as allocated bytes (GorbLink.Testing LinearWork); the times are here.
 /// Linear work doubles (ratio ≈ 2); quadratic work quadruples (ratio ≈ 4).
 /// </summary>
 internal static class PortRangeBench
@@ -25,23 +27,24 @@ internal static class PortRangeBench
         Console.WriteLine($"$ {Command}");
         Console.WriteLine($"{RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} CPUs");
         Console.WriteLine("best of 3, ms; map = ContainerMapper (ExposedPorts + NetworkSettings.Ports);");
-        Console.WriteLine("published = labels, default ports; listed = gorb.ports naming every port; container = EXPOSE + gorb.backend=container + gorb.ports");
+        Console.WriteLine("published = labels, default ports; listed = gorb.ports naming every port; container = EXPOSE + gorb.backend=container + gorb.ports;");
+        Console.WriteLine("desired = DesiredStateBuilder over the published container");
         Console.WriteLine();
-        Console.WriteLine($"{"ports",8} {"map",9} {"published",10} {"listed",9} {"container",10} {"total",9} {"ratio",6}");
+        Console.WriteLine($"{"ports",8} {"map",9} {"published",10} {"listed",9} {"container",10} {"desired",9} {"total",9} {"ratio",6}");
         Measure(1000); // warm-up: JIT and tiering, not printed
         double? previous = null;
         for (var n = 1000; n <= Math.Min(max, ushort.MaxValue); n *= 2)
         {
-            var (map, published, listed, container) = Measure(n);
-            var total = map + published + listed + container;
+            var (map, published, listed, container, desired) = Measure(n);
+            var total = map + published + listed + container + desired;
             var ratio = previous is { } p ? (total / p).ToString("0.00", CultureInfo.InvariantCulture) : "";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{n,8} {map,9:0.0} {published,10:0.0} {listed,9:0.0} {container,10:0.0} {total,9:0.0} {ratio,6}"));
+                $"{n,8} {map,9:0.0} {published,10:0.0} {listed,9:0.0} {container,10:0.0} {desired,9:0.0} {total,9:0.0} {ratio,6}"));
             previous = total;
         }
     }
 
-    private static (double Map, double Published, double Listed, double Container) Measure(int n)
+    private static (double Map, double Published, double Listed, double Container, double Desired) Measure(int n)
     {
         var exposed = new Dictionary<string, EmptyObject>(n);
         var ports = new Dictionary<string, List<InspectPortBinding>?>(n);
@@ -70,7 +73,8 @@ internal static class PortRangeBench
         });
         var listedRecord = record with { Labels = record.Labels.Add("gorb.ports", portsLabel) };
         var containerRecord = listedRecord with { Labels = listedRecord.Labels.Add("gorb.backend", "container"), PublishedPorts = [] };
-        return (map, Best(() => Parse(record, n)), Best(() => Parse(listedRecord, n)), Best(() => Parse(containerRecord, n)));
+        return (map, Best(() => Parse(record, n)), Best(() => Parse(listedRecord, n)), Best(() => Parse(containerRecord, n)),
+            Best(() => Build(record, n)));
     }
 
     private static void Parse(ContainerRecord container, int n)
@@ -78,6 +82,12 @@ internal static class PortRangeBench
         var result = ContainerLabels.Parse(container, Labels);
         if (result.Intent?.Endpoints.Length != n)
             throw new InvalidOperationException($"expected {n} endpoints: {result}");
+    }
+
+    private static void Build(ContainerRecord container, int n)
+    {
+        var state = new DesiredStateBuilder(Labels).Build([container]);
+        if (state.Services.Count != n) throw new InvalidOperationException($"expected {n} services, got {state.Services.Count}");
     }
 
     private static double Best(Action action)

@@ -11,6 +11,12 @@ public abstract record RemoteCall(string What)
 {
     public IReadOnlyList<int> After { get; init; } = [];
 
+    /// <summary>
+    /// It acts on the entry as the pass read it: skipped when a prerequisite was resolved another way (a PATCH of the
+    /// service that the daemon did not have, so the service was re-created and its backends with it).
+    /// </summary>
+    public bool InPlace { get; init; }
+
     public override string ToString() => What;
 }
 

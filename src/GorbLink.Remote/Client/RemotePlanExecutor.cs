@@ -61,7 +61,7 @@ internal sealed class RemotePlanExecutor(
         {
             var call = plan.Calls[i];
             var ready = call.After.All(a => outcomes[a] is RemoteCallOutcome.Applied or RemoteCallOutcome.Resolved) &&
-                        !(call is SetBackendWeight { AfterCreate: true } && call.After.Any(a => outcomes[a] == RemoteCallOutcome.Resolved));
+                        !((call.InPlace || call is SetBackendWeight { AfterCreate: true }) && call.After.Any(a => outcomes[a] == RemoteCallOutcome.Resolved));
             outcomes[i] = ready ? await RunAsync(call).ConfigureAwait(false) : RemoteCallOutcome.Skipped;
             if (!ready) _results.Add(new RemoteCallResult(call, RemoteCallOutcome.Skipped));
             allGood &= outcomes[i] != RemoteCallOutcome.Failed;

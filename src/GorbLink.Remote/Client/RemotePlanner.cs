@@ -22,6 +22,10 @@ namespace GorbLink.Remote.Client;
 /// (so a daemon's health check that set weight 0 is not fought). An rsID someone else holds for another endpoint is left
 /// alone and reported; one that points at the same endpoint is adopted. Owned backends no longer wanted are deleted.</item>
 /// <item>Owned entries the daemon no longer has (it restarted) are forgotten and re-created if still wanted.</item>
+/// <item>An owned entry that holds the address a desired one needs under another ID (a renamed service, a container
+/// replaced on a reused host port) is deleted first, since the daemon refuses a second entry at one address.</item>
+/// <item>A desired rsID that already points at its desired endpoint is this agent's, owned or not: it does not keep its
+/// service from being fixed. Where PATCH falls back to DELETE and PUT, the service's backends are created again with it.</item>
 /// </list>
 /// </remarks>
 public static class RemotePlanner
@@ -38,15 +42,21 @@ public static class RemotePlanner
         ArgumentNullException.ThrowIfNull(ownedBackends);
         var forgetServices = ownedServices.Where(s => !observed.Services.ContainsKey(s)).Order(StringComparer.Ordinal).ToList();
         var forgetBackends = ownedBackends.Keys.Where(b => !observed.Home.ContainsKey(b)).Order(StringComparer.Ordinal).ToList();
-        var b = new Builder(observed.Clone(),
-            ownedServices.Except(forgetServices, StringComparer.Ordinal),
-            ownedBackends.Where(o => !forgetBackends.Contains(o.Key, StringComparer.Ordinal)));
-
         var wanted = new Dictionary<string, string>(StringComparer.Ordinal); // rsID → vsID
+        var claims = new Dictionary<string, RemoteBackend>(StringComparer.Ordinal);
         foreach (var service in desired.Services)
         {
-            foreach (var backend in service.Backends) wanted[backend.Id] = service.Id;
+            foreach (var backend in service.Backends)
+            {
+                wanted[backend.Id] = service.Id;
+                claims[backend.Id] = backend;
+            }
         }
+        var b = new Builder(observed.Clone(),
+            ownedServices.Except(forgetServices, StringComparer.Ordinal),
+            ownedBackends.Where(o => !forgetBackends.Contains(o.Key, StringComparer.Ordinal)),
+            claims);
+        b.ClearTheWay(desired);
         foreach (var service in desired.Services)
         {
             if (!b.EnsureService(service, out var serviceStep)) continue;
@@ -92,11 +102,18 @@ public static class RemotePlanner
     }
 
     /// <summary>The builder of one plan: its steps, and the view and ownership as they will be once they succeed.</summary>
-    private sealed class Builder(DaemonView view, IEnumerable<string> ownedServices, IEnumerable<KeyValuePair<string, OwnedBackend>> ownedBackends)
+    /// <param name="claims">The desired backends by rsID: one of them that already points where it is wanted is this agent's, owned or not.</param>
+    private sealed class Builder(
+        DaemonView view,
+        IEnumerable<string> ownedServices,
+        IEnumerable<KeyValuePair<string, OwnedBackend>> ownedBackends,
+        IReadOnlyDictionary<string, RemoteBackend>? claims = null)
     {
         private readonly HashSet<string> _services = new(ownedServices, StringComparer.Ordinal);
         private readonly Dictionary<string, OwnedBackend> _backends = new(ownedBackends, StringComparer.Ordinal);
         private readonly Dictionary<string, List<int>> _backendDeletes = new(StringComparer.Ordinal);
+        /// <summary>vsID → its PATCH step, which a daemon without that route resolves by re-creating the service.</summary>
+        private readonly Dictionary<string, int> _updates = new(StringComparer.Ordinal);
 
         public List<RemoteCall> Calls { get; } = [];
         public List<string> Refusals { get; } = [];
@@ -105,6 +122,42 @@ public static class RemotePlanner
         {
             Calls.Add(after is { Count: > 0 } ? call with { After = after } : call);
             return Calls.Count - 1;
+        }
+
+        /// <summary>
+        /// Deletes first the owned entries that hold an address a desired entry needs under another ID: a service that is
+        /// no longer wanted, or wanted at another address, where a desired service is to be (its service label changed,
+        /// the VIP and port did not), and a backend at the address of another desired backend of the same service (a
+        /// container replaced by one that got the same host port). The daemon refuses a second entry at one address (409),
+        /// so created first the new entry would fail the pass and wait for the next one. A service that holds others'
+        /// backends is not touched here; the create is then refused and reported.
+        /// </summary>
+        public void ClearTheWay(RemoteDesiredState desired)
+        {
+            var wantedAt = desired.Services.ToDictionary(s => s.Id, StringComparer.Ordinal);
+            foreach (var service in desired.Services)
+            {
+                foreach (var (vsId, info) in view.Services.ToList())
+                {
+                    if (vsId == service.Id || !_services.Contains(vsId) || info.Options is not { } options || !SameEndpoint(options, service)) continue;
+                    if (wantedAt.TryGetValue(vsId, out var other) && SameEndpoint(options, other)) continue; // two desired services never share an address
+                    if (Others(info).Count > 0) continue;
+                    foreach (var rsId in (info.Backends ?? []).ToList())
+                        DeleteBackend(vsId, rsId, $"delete backend {rsId} of service {vsId}: service {service.Id} takes its address", []);
+                    Add(new DeleteService(vsId, [], $"delete service {vsId}: service {service.Id} takes its address"), _backendDeletes.GetValueOrDefault(vsId));
+                    _services.Remove(vsId);
+                    view.RemoveService(vsId);
+                }
+                if (!view.Services.TryGetValue(service.Id, out var current)) continue;
+                foreach (var backend in service.Backends)
+                {
+                    foreach (var rsId in (current.Backends ?? []).ToList())
+                    {
+                        if (rsId == backend.Id || !_backends.ContainsKey(rsId) || !view.Backends.TryGetValue(rsId, out var info) || !SameEndpoint(info.Options, backend)) continue;
+                        DeleteBackend(service.Id, rsId, $"delete backend {rsId} of service {service.Id}: backend {backend.Id} takes its address {backend.Destination}", []);
+                    }
+                }
+            }
         }
 
         /// <summary>False when the service will not exist; <paramref name="step"/> is the step that makes it exist, if any.</summary>
@@ -147,10 +200,19 @@ public static class RemotePlanner
                     PersistenceTimeout = service.Options.PersistenceTimeout,
                 };
                 // Upstream GORB has no PATCH /service/{vs}: where it answers so, the service is re-created instead.
-                var fallback = new Builder(new DaemonView().WithService(service.Id, info), _services, _backends);
-                fallback.Recreate(service, info, difference, retryCreate, []);
-                Add(new UpdateService(service.Id, service.Options, patch, new RemotePlan([], [], fallback.Calls, fallback.Refusals),
+                // Re-created, it is empty: the backends this pass leaves in it as they are are created again, and the steps
+                // of this plan that act on them as they were (adopt, weight) are skipped (InPlace).
+                var alone = new DaemonView().WithService(service.Id, info);
+                foreach (var rsId in info.Backends ?? []) if (view.Backends.TryGetValue(rsId, out var details)) alone.WithBackend(rsId, details);
+                var fallback = new Builder(alone, _services, _backends, claims);
+                var created = fallback.Recreate(service, info, difference, retryCreate, []);
+                if (created is not null)
+                {
+                    foreach (var backend in service.Backends.Where(b => !b.Draining && StaysInPlace(service, b))) fallback.CreateBackend(service, backend, [created.Value]);
+                }
+                var update = Add(new UpdateService(service.Id, service.Options, patch, new RemotePlan([], [], fallback.Calls, fallback.Refusals),
                     $"update service {service.Id} ({difference})"));
+                if (created is not null) _updates[service.Id] = update;
                 view.SetServiceOptions(service.Id, service.Options);
                 return true;
             }
@@ -180,7 +242,19 @@ public static class RemotePlanner
             return CreateService(service, retryCreate: false, [deleted]);
         }
 
-        private List<string> Others(GorbServiceInfo info) => [.. (info.Backends ?? []).Where(rs => !_backends.ContainsKey(rs))];
+        /// <summary>
+        /// Other clients' backends in the service: neither owned nor a desired rsID that already points at its desired
+        /// endpoint (that one this pass adopts or moves, so it does not keep the service from being fixed).
+        /// </summary>
+        private List<string> Others(GorbServiceInfo info) => [.. (info.Backends ?? []).Where(rs => !_backends.ContainsKey(rs) && !Claimed(rs))];
+
+        /// <summary>The backend is in the service and points where it is wanted, with the wanted forwarding: this pass at most adopts it or sets its weight.</summary>
+        private bool StaysInPlace(RemoteService service, RemoteBackend backend) =>
+            view.Home.TryGetValue(backend.Id, out var home) && home == service.Id && view.Backends.TryGetValue(backend.Id, out var info) &&
+            SameEndpoint(info.Options, backend) && SameForward(info.Options, backend);
+
+        private bool Claimed(string rsId) =>
+            claims is not null && claims.TryGetValue(rsId, out var wanted) && view.Backends.TryGetValue(rsId, out var info) && SameEndpoint(info.Options, wanted);
 
         public void EnsureBackend(RemoteService service, RemoteBackend backend, IReadOnlyList<int> after)
         {
@@ -202,14 +276,16 @@ public static class RemotePlanner
                 var sameEndpoint = SameEndpoint(info.Options, backend);
                 if (sameEndpoint && SameForward(info.Options, backend))
                 {
+                    var update = _updates.TryGetValue(service.Id, out var u);
+                    IReadOnlyList<int> inPlaceAfter = update ? [.. after, u] : after;
                     if (!owned)
                     {
-                        Add(new AdoptBackend(service.Id, backend.Id, $"adopt backend {backend.Id}: it already points at {backend.Destination}"), after);
+                        Add(new AdoptBackend(service.Id, backend.Id, $"adopt backend {backend.Id}: it already points at {backend.Destination}") { InPlace = update }, inPlaceAfter);
                         _backends[backend.Id] = new OwnedBackend(service.Id, null);
                     }
                     if (PlanWeight(service.Id, backend, info, owned ? record!.Weight : null) is { } weight)
                     {
-                        Add(weight, after);
+                        Add(weight with { InPlace = update }, inPlaceAfter);
                         _backends[backend.Id] = new OwnedBackend(service.Id, backend.Weight);
                         view.SetBackendWeight(backend.Id, backend.Weight);
                     }

@@ -60,7 +60,7 @@ public sealed class RemoteReconciler
         ArgumentNullException.ThrowIfNull(desired);
         var started = _time.GetTimestamp();
         _owned.Load();
-        var view = await ReadAsync(desired, cancellationToken).ConfigureAwait(false);
+        var view = await ReadAsync(_client, _owned, desired, cancellationToken).ConfigureAwait(false);
         var plan = RemotePlanner.Plan(desired, view, [.. _owned.Services], _owned.Backends.ToDictionary(StringComparer.Ordinal));
         Forget(plan);
         var execution = await new RemotePlanExecutor(_client, _owned, view, Save, _dryRun, _logger, cancellationToken)
@@ -122,17 +122,18 @@ public sealed class RemoteReconciler
         }
     }
 
-    private async Task<DaemonView> ReadAsync(RemoteDesiredState desired, CancellationToken cancellationToken)
+    /// <summary>The daemon as a pass sees it: every service, and the details of the backends this agent wants or owns.</summary>
+    internal static async Task<DaemonView> ReadAsync(GorbClient client, RemoteOwnership owned, RemoteDesiredState desired, CancellationToken cancellationToken)
     {
         var view = new DaemonView();
-        foreach (var vsId in await _client.ListServicesAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var vsId in await client.ListServicesAsync(cancellationToken).ConfigureAwait(false))
         {
             if (view.Services.ContainsKey(vsId)) continue;
-            var info = await _client.GetServiceAsync(vsId, cancellationToken).ConfigureAwait(false);
+            var info = await client.GetServiceAsync(vsId, cancellationToken).ConfigureAwait(false);
             if (info is null) continue; // deleted between the list and now
             view.WithService(vsId, info);
         }
-        var interest = new HashSet<string>(_owned.Backends.Keys, StringComparer.Ordinal);
+        var interest = new HashSet<string>(owned.Backends.Keys, StringComparer.Ordinal);
         foreach (var service in desired.Services)
         {
             foreach (var backend in service.Backends) interest.Add(backend.Id);
@@ -140,7 +141,7 @@ public sealed class RemoteReconciler
         foreach (var rsId in interest.Order(StringComparer.Ordinal))
         {
             if (!view.Home.TryGetValue(rsId, out var vsId)) continue;
-            var info = await _client.GetBackendAsync(vsId, rsId, cancellationToken).ConfigureAwait(false);
+            var info = await client.GetBackendAsync(vsId, rsId, cancellationToken).ConfigureAwait(false);
             if (info is null) view.RemoveBackend(rsId);
             else view.WithBackend(rsId, info);
         }

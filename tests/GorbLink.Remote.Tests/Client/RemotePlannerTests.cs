@@ -115,11 +115,37 @@ public sealed class RemotePlannerTests
             ["web"], [],
             ["refused: service web, created by this agent and no longer wanted, still holds backends of other clients (x); kept"]),
 
-        ["an owned service with another scheduler: PATCH, falling back to DELETE and PUT"] = () => new(
+        // Without the backends in the fallback a daemon without PATCH (upstream GORB) was left with an empty service
+        // until the next resync (found by RemotePlannerPropertyTests).
+        ["an owned service with another scheduler: PATCH, falling back to DELETE and PUT with its backends"] = () => new(
             [Service("web", Backend("a", 32768))],
             new DaemonView().WithService("web", ServiceOptions("rr"), "a").WithBackend("a", Info(32768)),
             ["web"], [("a", "web", 100)],
-            ["PATCH web { DELETE web, PUT web (once) after 0 }"]),
+            ["PATCH web { DELETE web, PUT web (once) after 0, PUT web/a weight 100 after 1 }"]),
+
+        ["the steps on a backend as it was wait for the PATCH, and are skipped when the fallback re-created it"] = () => new(
+            [Service("web", Backend("a", 32768, weight: 50))],
+            new DaemonView().WithService("web", ServiceOptions("rr"), "a").WithBackend("a", Info(32768, 100, Up)),
+            ["web"], [("a", "web", 100)],
+            ["PATCH web { DELETE web, PUT web (once) after 0, PUT web/a weight 50 after 1 }", "PATCH web/a weight 50 after 0 (in place)"]),
+
+        ["a service renamed at the same address: the old one gives way before the new one is created"] = () => new(
+            [Service("web", Backend("a", 32768))],
+            new DaemonView().WithService("old", ServiceOptions(), "b").WithBackend("b", Info(32768)),
+            ["old"], [("b", "old", 100)],
+            ["DELETE old/b", "DELETE old after 0", "PUT web", "PUT web/a weight 100 after 2"]),
+
+        ["a container replaced by one on the same host port: the old backend gives way first"] = () => new(
+            [Service("web", Backend("a", 32768))],
+            new DaemonView().WithService("web", ServiceOptions(), "b").WithBackend("b", Info(32768)),
+            ["web"], [("b", "web", 100)],
+            ["DELETE web/b", "PUT web/a weight 100"]),
+
+        ["a service whose only unowned backend is one this agent wants where it is: fixed, and the backend adopted"] = () => new(
+            [Service("web", Backend("a", 32768))],
+            new DaemonView().WithService("web", ServiceOptions(port: 81), "a").WithBackend("a", Info(32768)),
+            ["web"], [],
+            ["DELETE web", "PUT web (once) after 0", "PUT web/a weight 100 after 1"]),
 
         ["another client's service with another scheduler and its backends: used as it is"] = () => new(
             [Service("web", Backend("a", 32768))],
@@ -211,6 +237,7 @@ public sealed class RemotePlannerTests
             GiveUp g => $"give up: {g.What}",
             _ => call.ToString(),
         };
-        return call.After.Count == 0 ? text : $"{text} after {string.Join(',', call.After)}";
+        text = call.After.Count == 0 ? text : $"{text} after {string.Join(',', call.After)}";
+        return call.InPlace ? text + " (in place)" : text;
     }
 }
