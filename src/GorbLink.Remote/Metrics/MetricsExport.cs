@@ -23,6 +23,9 @@ public sealed record MetricsExportOptions
     /// <summary>service.name of the OTLP resource ("gorblink" for run, "gorblink-serve" for serve).</summary>
     public string ServiceName { get; init; } = "gorblink";
 
+    /// <summary>Each instrument's cardinality limit; tests give small ones.</summary>
+    public SeriesLimits Limits { get; init; } = SeriesLimits.Default;
+
     public bool Any => Prometheus || OtlpEndpoint is not null;
 }
 
@@ -39,7 +42,7 @@ public static class MetricsExport
         var builder = Sdk.CreateMeterProviderBuilder()
             .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService(options.ServiceName, serviceVersion: Core.Ownership.OwnershipOptions.DefaultAgentVersion))
             .AddMeter(options.MeterName)
-            .AddView(instrument => new MetricStreamConfiguration { CardinalityLimit = SeriesLimits.For(instrument.Name) });
+            .AddView(instrument => new MetricStreamConfiguration { CardinalityLimit = options.Limits.For(instrument.Name) });
         if (options.Prometheus)
         {
             builder.AddPrometheusExporter(prometheus =>
