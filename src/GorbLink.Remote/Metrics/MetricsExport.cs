@@ -36,9 +36,12 @@ public sealed record MetricsExportOptions
 /// </summary>
 public static class MetricsExport
 {
-    public static MeterProvider? Build(MetricsExportOptions options)
+    /// <summary>The export asked for, or null when none is.</summary>
+    public static ExportedMeter? Build(MetricsExportOptions options) =>
+        options.Any ? new ExportedMeter(() => BuildProvider(options), options.Prometheus, options.Limits) : null;
+
+    private static MeterProvider BuildProvider(MetricsExportOptions options)
     {
-        if (!options.Any) return null;
         var builder = Sdk.CreateMeterProviderBuilder()
             .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService(options.ServiceName, serviceVersion: Core.Ownership.OwnershipOptions.DefaultAgentVersion))
             .AddMeter(options.MeterName)

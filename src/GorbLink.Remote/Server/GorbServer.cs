@@ -20,7 +20,6 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry.Metrics;
 
 namespace GorbLink.Remote.Server;
 
@@ -37,7 +36,7 @@ public sealed class GorbServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Meter _meter;
 
-    private GorbServer(WebApplication app, GorbApi api, ServeOptions options, ILogger logger, Meter meter, MeterProvider meters)
+    private GorbServer(WebApplication app, GorbApi api, ServeOptions options, ILogger logger, Meter meter, ExportedMeter meters)
     {
         _app = app;
         _meter = meter;
@@ -64,7 +63,7 @@ public sealed class GorbServer : IAsyncDisposable
     public GorbApi Api => _api;
 
     /// <summary>The exporters of serve's meter (GET /metrics here; --metrics-listen and --otlp-endpoint use it too).</summary>
-    public MeterProvider Meters { get; }
+    public ExportedMeter Meters { get; }
 
     /// <summary>Adopts (or with -f flushes) the kernel state, starts the kernel pipeline, then listens.</summary>
     /// <exception cref="ArgumentException">The listen address is not Go-style host:port.</exception>
@@ -95,7 +94,7 @@ public sealed class GorbServer : IAsyncDisposable
         var meters = MetricsExport.Build(options.Metrics with { Prometheus = true })!;
         try
         {
-            ServeMetrics.AddInstruments(meter, api);
+            ServeMetrics.AddInstruments(meter, api, meters.Series);
             moreInstruments?.Invoke(meter);
             await api.StartAsync(adopted, cancellationToken).ConfigureAwait(false);
 
@@ -208,7 +207,7 @@ public sealed class GorbServer : IAsyncDisposable
             await _api.PatchBackendAsync(Vs(c), Rs(c), await ReadJsonAsync(c, GorbJsonContext.Default.GorbBackendOptions).ConfigureAwait(false), c.RequestAborted).ConfigureAwait(false));
         Route(app, "DELETE", "/service/{vsID}/{rsID}", c => _api.DeleteBackendAsync(Vs(c), Rs(c), c.RequestAborted));
         // GORB's gauges, and whatever else is on serve's meter, written by OpenTelemetry's Prometheus exporter.
-        app.MapPrometheusScrapingEndpoint("/metrics", Meters, null, null);
+        app.Map("/metrics", Meters.ScrapeAsync);
     }
 
     private static string Vs(HttpContext context) => (string)context.Request.RouteValues["vsID"]!;

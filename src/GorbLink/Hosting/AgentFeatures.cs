@@ -12,7 +12,6 @@ using GorbLink.Remote.Metrics;
 using GorbLink.Netlink.Route;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry.Metrics;
 
 namespace GorbLink.Hosting;
 
@@ -105,11 +104,12 @@ internal static partial class AgentFeatures
         services.AddSingleton(_ => GorbLinkMeter.Create());
         services.AddSingleton(_ => MetricsExport.Build(prepared.Export)!);
         services.AddSingleton(sp => new AgentInstruments(sp.GetRequiredService<Meter>(), sp.GetRequiredService<IAgentProbe>(),
-            new KernelView(sp.GetRequiredService<IAgentProbe>(), TimeProvider.System, sp.GetRequiredService<ILoggerFactory>().CreateLogger("GorbLink.Metrics")),
+            new KernelView(sp.GetRequiredService<IAgentProbe>(), TimeProvider.System, sp.GetRequiredService<ILoggerFactory>().CreateLogger("GorbLink.Metrics"),
+                sp.GetRequiredService<ExportedMeter>().Series),
             sp.GetService<Core.SyncDaemons.SyncDaemonKeeper>()));
         services.AddSingleton<PassDurations>();
         // The observable instruments read the loop (through the probe), so they are made when the host starts, not with the loop.
-        services.AddHostedService(sp => new MetricsHostedService(prepared.MetricsEndpoint, sp.GetRequiredService<MeterProvider>(), sp.GetRequiredService<AgentInstruments>(),
+        services.AddHostedService(sp => new MetricsHostedService(prepared.MetricsEndpoint, sp.GetRequiredService<ExportedMeter>(), sp.GetRequiredService<AgentInstruments>(),
             () => Health.Check(sp.GetRequiredService<IAgentProbe>()), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<MemoryTrimmer>().AfterScrape));
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using GorbLink.Core.Desired;
 using GorbLink.Ipvs;
+using GorbLink.Remote.Metrics;
 using Microsoft.Extensions.Logging;
 
 namespace GorbLink.Metrics;
@@ -20,9 +21,11 @@ internal sealed record KernelSnapshot(bool Up, IReadOnlyList<ServiceRow> Service
 /// <summary>
 /// Reads the kernel's IPVS table (STATS64 counters, connection counts, weights) once per collection: the observable
 /// instruments of one collection are called one after the other within milliseconds, so a read younger than
-/// <see cref="ReuseWindow"/> serves them all. Only services GorbLink manages (owned or desired) are kept.
+/// <see cref="ReuseWindow"/> serves them all. Only services GorbLink manages (owned or desired) are kept. Each read's
+/// services and destinations are reported to the export's <see cref="SeriesLedger"/>, which renews the meter provider
+/// before the series of objects gone fill the per-object instruments.
 /// </summary>
-internal sealed partial class KernelView(IAgentProbe probe, TimeProvider time, ILogger logger)
+internal sealed partial class KernelView(IAgentProbe probe, TimeProvider time, ILogger logger, SeriesLedger? series = null)
 {
     public static readonly TimeSpan ReuseWindow = TimeSpan.FromSeconds(1);
 
@@ -83,6 +86,8 @@ internal sealed partial class KernelView(IAgentProbe probe, TimeProvider time, I
                 ]));
             }
         }
+        series?.Services.Report(services.Select(s => LabelSetIdentity.Of(s.Labels)));
+        series?.Destinations.Report(destinations.Select(d => LabelSetIdentity.Of(d.Labels)));
         return new KernelSnapshot(true, services, destinations);
     }
 

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry.Metrics;
+using GorbLink.Remote.Metrics;
 
 namespace GorbLink.Metrics;
 
@@ -35,7 +35,7 @@ internal sealed partial class MetricsServer : IAsyncDisposable
     /// <exception cref="MetricsListenException">The address cannot be bound (in use, not on this host, no permission).</exception>
     /// <param name="afterScrape">Called after each <c>/metrics</c> answer with the bytes this process allocated meanwhile.</param>
     /// <param name="health">/healthz's answer; without it there is no /healthz (serve: GORB's API has its own state).</param>
-    public static async Task<MetricsServer> StartAsync(IPEndPoint endpoint, MeterProvider meters, Func<Health.Report>? health, ILoggerFactory loggerFactory,
+    public static async Task<MetricsServer> StartAsync(IPEndPoint endpoint, ExportedMeter meters, Func<Health.Report>? health, ILoggerFactory loggerFactory,
         CancellationToken cancellationToken, Action<long>? afterScrape = null)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "gorblink", Args = [] });
@@ -59,16 +59,15 @@ internal sealed partial class MetricsServer : IAsyncDisposable
                 context.Response.Headers.Allow = "GET, HEAD";
                 return;
             }
-            if (context.Request.Path != MetricsPath || afterScrape is null)
+            if (context.Request.Path != MetricsPath)
             {
                 await next(context).ConfigureAwait(false);
                 return;
             }
             var allocatedBefore = GC.GetTotalAllocatedBytes();
-            await next(context).ConfigureAwait(false);
-            afterScrape(GC.GetTotalAllocatedBytes() - allocatedBefore);
+            await meters.ScrapeAsync(context).ConfigureAwait(false);
+            afterScrape?.Invoke(GC.GetTotalAllocatedBytes() - allocatedBefore);
         });
-        app.UseOpenTelemetryPrometheusScrapingEndpoint(meters, context => context.Request.Path == MetricsPath, null, null, null);
         app.Run(context => HandleAsync(context, health));
         try
         {
@@ -175,7 +174,7 @@ internal sealed class MetricsListenException(string message, Exception inner) : 
 
 /// <summary>Starts the metrics server with the host (before the agent itself, so a bad address stops everything) and stops it after.</summary>
 /// <summary>Without an endpoint (OTLP only) it only keeps the meter provider, which pushes on its own.</summary>
-internal sealed class MetricsHostedService(IPEndPoint? endpoint, MeterProvider meters, AgentInstruments instruments, Func<Health.Report>? health, ILoggerFactory loggerFactory,
+internal sealed class MetricsHostedService(IPEndPoint? endpoint, ExportedMeter meters, AgentInstruments instruments, Func<Health.Report>? health, ILoggerFactory loggerFactory,
     Action<long>? afterScrape = null) : IHostedService
 {
     private MetricsServer? _server;

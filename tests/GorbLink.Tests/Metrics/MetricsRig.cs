@@ -4,7 +4,6 @@ using GorbLink.Core.Metrics;
 using GorbLink.Metrics;
 using GorbLink.Remote.Metrics;
 using Microsoft.Extensions.Logging.Abstractions;
-using OpenTelemetry.Metrics;
 
 namespace GorbLink.Tests.Metrics;
 
@@ -16,17 +15,17 @@ internal sealed class MetricsRig : IAsyncDisposable
 {
     private readonly HttpClient _http = new();
 
-    private MetricsRig(Meter meter, MeterProvider provider, MetricsServer server, PassDurations durations, ManualTime time)
+    private MetricsRig(Meter meter, ExportedMeter export, MetricsServer server, PassDurations durations, ManualTime time)
     {
         Meter = meter;
-        Provider = provider;
+        Export = export;
         Server = server;
         Durations = durations;
         Time = time;
     }
 
     public Meter Meter { get; }
-    public MeterProvider Provider { get; }
+    public ExportedMeter Export { get; }
     public MetricsServer Server { get; }
     public PassDurations Durations { get; }
 
@@ -37,13 +36,13 @@ internal sealed class MetricsRig : IAsyncDisposable
     {
         var name = "GorbLink.Tests." + Guid.NewGuid().ToString("N");
         var meter = GorbLinkMeter.Create(name);
-        var provider = MetricsExport.Build((export ?? new MetricsExportOptions { Prometheus = true }) with { MeterName = name })!;
+        var exported = MetricsExport.Build((export ?? new MetricsExportOptions { Prometheus = true }) with { MeterName = name })!;
         var time = new ManualTime();
-        _ = new AgentInstruments(meter, probe, new KernelView(probe, time, NullLogger.Instance));
+        _ = new AgentInstruments(meter, probe, new KernelView(probe, time, NullLogger.Instance, exported.Series));
         var durations = new PassDurations(meter);
-        var server = await MetricsServer.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), provider, () => Health.Check(probe),
+        var server = await MetricsServer.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), exported, () => Health.Check(probe),
             NullLoggerFactory.Instance, TestContext.Current.CancellationToken, afterScrape);
-        return new MetricsRig(meter, provider, server, durations, time);
+        return new MetricsRig(meter, exported, server, durations, time);
     }
 
     public async Task<string> ScrapeAsync() =>
@@ -55,7 +54,7 @@ internal sealed class MetricsRig : IAsyncDisposable
     {
         _http.Dispose();
         await Server.DisposeAsync();
-        Provider.Dispose();
+        Export.Dispose();
         Meter.Dispose();
     }
 }

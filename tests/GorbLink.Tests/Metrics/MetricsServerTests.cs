@@ -114,7 +114,7 @@ public sealed class MetricsServerTests : IAsyncDisposable
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
         await StartAsync();
         var e = await Assert.ThrowsAsync<MetricsListenException>(() => MetricsServer.StartAsync(new IPEndPoint(IPAddress.Loopback, port),
-            _rig!.Provider, null, NullLoggerFactory.Instance, Token));
+            _rig!.Export, null, NullLoggerFactory.Instance, Token));
         Assert.Contains($"--metrics-listen 127.0.0.1:{port}: cannot listen there", e.Message);
     }
 

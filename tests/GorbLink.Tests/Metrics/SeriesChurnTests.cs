@@ -48,6 +48,7 @@ public class SeriesChurnTests
             Assert.Equal(4, lines.Count(l => l.StartsWith("gorblink_ipvs_destination_weight{", StringComparison.Ordinal)));
             Assert.Equal(2, lines.Count(l => l.StartsWith("gorblink_ipvs_service_connections_total{", StringComparison.Ordinal)));
         }
+        Assert.True(rig.Export.Generation > 1, "the meter provider was built again");
     }
 
     private static DestinationStatus Destination(int port, int weight) =>
