@@ -37,12 +37,6 @@ public sealed class ExportedMeter : IDisposable
     /// <summary>Meter providers built so far (1 until the first renewal).</summary>
     public int Generation { get; private set; } = 1;
 
-    /// <summary>The provider now in use (OTLP flushes, tests).</summary>
-    public MeterProvider Provider
-    {
-        get { lock (_swap) return _provider; }
-    }
-
     /// <summary>Answers a Prometheus scrape (written by OpenTelemetry's exporter) from the current provider, renewing it first when due.</summary>
     public async Task ScrapeAsync(HttpContext context)
     {

@@ -8,9 +8,10 @@ namespace GorbLink.Remote.Metrics;
 /// report's identities, so it costs memory for the objects there are, not for those there were.
 /// </summary>
 /// <remarks>
-/// A new provider is due when that count passes three quarters of the limit and a quarter of the limit is held by
-/// objects that are gone: the last quarter is room for the objects that appear before the provider is rebuilt (one
-/// collection, normally), and a table that itself fills more than half the limit does not rebuild on every collection.
+/// A new provider is due when that count passes three quarters of the limit and at least a quarter of the limit is held
+/// by objects that are gone: the last quarter is room for the objects that appear before the provider is rebuilt (at the
+/// next scrape, or right after the collection that found it due), and at least a quarter of the limit in new objects
+/// comes between two rebuilds, however large the table.
 /// </remarks>
 public sealed class ObjectSeries
 {
