@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using GorbLink.Core.IO;
+using GorbLink.Remote.Server;
+using GorbLink.Testing;
+using Microsoft.Extensions.Logging;
+
+namespace GorbLink.Bench;
+
+/// <summary>
+/// `gorblink serve` in-process on 127.0.0.1 over the in-memory kernel, with its state directory on disk (fsync included):
+/// an empty daemon is filled with N backends by REST calls (PUT /service/{vs}/{rs}) from 1 and from several clients at
+/// once, as agents refilling a director do. Prints creates/s per tenth of the fill (how the cost of one call grows with
+/// the table), GET /service/{id} latency, memory, and where a call's time goes.
+/// </summary>
+internal static class ServeBench
+{
+    public const string Command = "dotnet run -c Release --project bench/GorbLink.Bench -- serve";
+    private const int BackendsPerService = 100;
+    private const int Gets = 500;
+
+    public static async Task RunAsync(IReadOnlyList<int> sizes, IReadOnlyList<int> clientCounts)
+    {
+        Console.WriteLine($"$ {Command} --backends {string.Join(',', sizes)} --clients {string.Join(',', clientCounts)}");
+        Console.WriteLine($"{RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} CPUs, " +
+            $"{(IsOptimized() ? "Release" : "Debug (numbers not meaningful)")}; state directory in {Path.GetTempPath()}; {BackendsPerService} backends per service");
+        foreach (var size in sizes)
+        {
+            foreach (var clients in clientCounts)
+            {
+                Console.WriteLine();
+                await RunOnceAsync(size, clients);
+            }
+        }
+    }
+
+    private static async Task RunOnceAsync(int backends, int clients)
+    {
+        var directory = Directory.CreateTempSubdirectory("gorblink-bench-serve-").FullName;
+        var passes = new PassLog();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(passes).SetMinimumLevel(LogLevel.Debug));
+        var options = new ServeOptions
+        {
+            Listen = "127.0.0.1:0",
+            DefaultHost = IPAddress.Parse("10.1.0.1"),
+            StateDirectory = directory,
+            EnablePulses = false,
+            // No resync pass in the middle of the figures.
+            ResyncInterval = TimeSpan.FromHours(1),
+            Metrics = new GorbLink.Remote.Metrics.MetricsExportOptions { Prometheus = true, MeterName = "GorbLink.Bench." + Guid.NewGuid().ToString("N") },
+        };
+        var server = await GorbServer.StartAsync(options, new FakeIpvsClient(), loggers);
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 64 };
+        using var http = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+        try
+        {
+            var services = (backends + BackendsPerService - 1) / BackendsPerService;
+            for (var s = 0; s < services; s++) await PutAsync(http, $"/service/svc-{s}", ServiceBody(s));
+            passes.Clear();
+
+            // Client k sends backends k, k + clients, ...: each client one call at a time, as an agent does.
+            var done = new long[backends];
+            var latency = new double[backends];
+            var next = -1;
+            var start = Stopwatch.GetTimestamp();
+            await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < backends)
+                {
+                    var t0 = Stopwatch.GetTimestamp();
+                    await PutAsync(http, $"/service/svc-{i / BackendsPerService}/b{i}", BackendBody(i));
+                    var t1 = Stopwatch.GetTimestamp();
+                    latency[i] = Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds;
+                    done[i] = t1;
+                }
+            })));
+            var total = Stopwatch.GetElapsedTime(start);
+            var passTimes = passes.Take();
+
+            Console.WriteLine($"{backends} backends in {services} services, {clients} client{(clients == 1 ? "" : "s")} at once: " +
+                $"{total.TotalSeconds:0.0} s, {backends / total.TotalSeconds:0} creates/s overall, {passTimes.Count} kernel passes");
+            Console.WriteLine("  tenth of the fill        creates/s   call ms (mean)   kernel pass ms (mean)");
+            var order = done.Order().ToArray();
+            var byCompletion = Enumerable.Range(0, backends).OrderBy(i => done[i]).ToArray();
+            for (var d = 0; d < 10; d++)
+            {
+                var from = d * backends / 10;
+                var to = (d + 1) * backends / 10;
+                var began = from == 0 ? start : order[from - 1];
+                var seconds = Stopwatch.GetElapsedTime(began, order[to - 1]).TotalSeconds;
+                var calls = byCompletion[from..to].Average(i => latency[i]);
+                var passFrom = d * passTimes.Count / 10;
+                var passTo = Math.Max(passFrom + 1, (d + 1) * passTimes.Count / 10);
+                var pass = passTimes.Count == 0 ? 0 : passTimes[passFrom..Math.Min(passTo, passTimes.Count)].Average();
+                Console.WriteLine($"  {from,6}..{to,-6}          {(to - from) / seconds,9:0}   {calls,14:0.00}   {pass,21:0.00}");
+            }
+
+            var gets = new double[Gets];
+            var random = new Random(1);
+            for (var g = -50; g < Gets; g++)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                using var response = await http.GetAsync(new Uri($"/service/svc-{random.Next(services)}", UriKind.Relative));
+                _ = await response.Content.ReadAsByteArrayAsync();
+                if (response.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"GET: {response.StatusCode}");
+                if (g >= 0) gets[g] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            }
+            Console.WriteLine($"  GET /service/{{id}} ({BackendsPerService} backends each), {Gets} calls: median {Percentile(gets, 0.5):0.00} ms, p95 {Percentile(gets, 0.95):0.00} ms");
+
+            var heap = GC.GetTotalMemory(forceFullCollection: true);
+            using var process = Process.GetCurrentProcess();
+            Console.WriteLine($"  memory (bench process: daemon + clients): RSS {process.WorkingSet64 / 1048576.0:0} MB, GC heap {heap / 1048576.0:0.0} MB");
+            PrintFileCosts(options);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// What rewriting serve's two files once costs at this size: serve-state.json (once per request) and
+    /// serve-ownership.json (twice per creating pass: write-ahead and after the batch), split into serializing,
+    /// writing, and fsync (file and directory).
+    /// </summary>
+    private static void PrintFileCosts(ServeOptions options)
+    {
+        const int rounds = 20;
+        var document = ServeStateFile.Read(options.StatePath)!;
+        var serialize = new double[rounds];
+        for (var r = 0; r < rounds; r++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            _ = JsonSerializer.SerializeToUtf8Bytes(document, ServeJsonContext.Default.ServeStateDocument);
+            serialize[r] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+        var state = File.ReadAllBytes(options.StatePath);
+        var ownership = File.ReadAllBytes(options.OwnershipPath);
+        var scratch = Path.Combine(options.StateDirectory, "scratch.json");
+        Console.WriteLine($"  serve-state.json {state.Length / 1024.0:0} KiB: serialize {Percentile(serialize, 0.5):0.00} ms, " +
+            $"write {WriteMedian(scratch, state, false, rounds):0.00} ms, write + fsync {WriteMedian(scratch, state, true, rounds):0.00} ms (medians)");
+        Console.WriteLine($"  serve-ownership.json {ownership.Length / 1024.0:0} KiB: " +
+            $"write {WriteMedian(scratch, ownership, false, rounds):0.00} ms, write + fsync {WriteMedian(scratch, ownership, true, rounds):0.00} ms (medians)");
+    }
+
+    private static double WriteMedian(string path, byte[] content, bool durable, int rounds)
+    {
+        var times = new double[rounds];
+        for (var r = 0; r < rounds; r++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            AtomicFile.Write(path, content, durable);
+            times[r] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+        return Percentile(times, 0.5);
+    }
+
+    private static string ServiceBody(int s) =>
+        $$"""{"host":"10.1.{{s / 250}}.{{s % 250 + 1}}","port":80,"protocol":"tcp","method":"rr"}""";
+
+    private static string BackendBody(int i) =>
+        $$$"""{"host":"10.2.{{{i / 250}}}.{{{i % 250 + 1}}}","port":8080,"weight":100,"method":"nat","pulse":{"type":"none"}}""";
+
+    private static async Task PutAsync(HttpClient http, string path, string body)
+    {
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        using var response = await http.PutAsync(new Uri(path, UriKind.Relative), content);
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"PUT {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    private static bool IsOptimized() =>
+        typeof(ServeBench).Assembly.GetCustomAttributes(typeof(DebuggableAttribute), false) is not [DebuggableAttribute { IsJITOptimizerDisabled: true }];
+
+    private static double Percentile(double[] values, double p)
+    {
+        var sorted = values.Order().ToArray();
+        var rank = p * (sorted.Length - 1);
+        var low = (int)Math.Floor(rank);
+        var high = (int)Math.Ceiling(rank);
+        return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
+    }
+
+    /// <summary>The reconciler's own timing of each kernel pass (events 3006 "reconciled in ... ms" and 3007, unchanged).</summary>
+    private sealed class PassLog : ILoggerProvider, ILogger
+    {
+        private readonly Lock _lock = new();
+        private List<double> _passes = [];
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Id is not (3006 or 3007) || state is not IReadOnlyList<KeyValuePair<string, object?>> fields) return;
+            foreach (var (name, value) in fields)
+            {
+                if (name != "Milliseconds" || value is not double milliseconds) continue;
+                lock (_lock) _passes.Add(milliseconds);
+            }
+        }
+
+        public void Clear()
+        {
+            lock (_lock) _passes = [];
+        }
+
+        public List<double> Take()
+        {
+            lock (_lock) return [.. _passes];
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+}
+
+internal static class ServeBenchArguments
+{
+    public static IReadOnlyList<int> List(string[] args, string name, IReadOnlyList<int> fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length
+            ? [.. args[i + 1].Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))]
+            : fallback;
+    }
+}
