@@ -33,13 +33,14 @@ internal static class Program
         }
         if (args is ["serve", ..])
         {
-            await ServeBench.RunAsync(ServeBenchArguments.List(args, "--backends", [1000, 10_000]), ServeBenchArguments.List(args, "--clients", [1, 4]));
+            await ServeBench.RunAsync(ServeBenchArguments.List(args, "--backends", [1000, 10_000]), ServeBenchArguments.List(args, "--clients", [1, 4]),
+                ServeBenchArguments.Text(args, "--state-root", Path.GetTempPath()));
             return 0;
         }
         if (args is not ["reconcile", ..])
         {
             Console.Error.WriteLine("usage: GorbLink.Bench reconcile [--containers N] [--iterations N] | ports [--max N] | " +
-                "ipvs-phases [--services N] [--dests N] [--iterations N] [--kernel] | serve [--backends N,N] [--clients N,N]");
+                "ipvs-phases [--services N] [--dests N] [--iterations N] [--kernel] | serve [--backends N,N] [--clients N,N] [--state-root DIR]");
             return 2;
         }
         var containers = Option(args, "--containers", 1000);

@@ -23,24 +23,26 @@ internal static class ServeBench
     private const int BackendsPerService = 100;
     private const int Gets = 500;
 
-    public static async Task RunAsync(IReadOnlyList<int> sizes, IReadOnlyList<int> clientCounts)
+    /// <param name="stateRoot">Where the state directory is made: /dev/shm (tmpfs, where fsync costs nothing) shows the share of fsync.</param>
+    public static async Task RunAsync(IReadOnlyList<int> sizes, IReadOnlyList<int> clientCounts, string stateRoot)
     {
-        Console.WriteLine($"$ {Command} --backends {string.Join(',', sizes)} --clients {string.Join(',', clientCounts)}");
+        Console.WriteLine($"$ {Command} --backends {string.Join(',', sizes)} --clients {string.Join(',', clientCounts)} --state-root {stateRoot}");
         Console.WriteLine($"{RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} CPUs, " +
-            $"{(IsOptimized() ? "Release" : "Debug (numbers not meaningful)")}; state directory in {Path.GetTempPath()}; {BackendsPerService} backends per service");
+            $"{(IsOptimized() ? "Release" : "Debug (numbers not meaningful)")}; state directory in {stateRoot}; {BackendsPerService} backends per service");
         foreach (var size in sizes)
         {
             foreach (var clients in clientCounts)
             {
                 Console.WriteLine();
-                await RunOnceAsync(size, clients);
+                await RunOnceAsync(size, clients, stateRoot);
             }
         }
     }
 
-    private static async Task RunOnceAsync(int backends, int clients)
+    private static async Task RunOnceAsync(int backends, int clients, string stateRoot)
     {
-        var directory = Directory.CreateTempSubdirectory("gorblink-bench-serve-").FullName;
+        var directory = Path.Combine(stateRoot, "gorblink-bench-serve-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
         var passes = new PassLog();
         using var loggers = LoggerFactory.Create(b => b.AddProvider(passes).SetMinimumLevel(LogLevel.Debug));
         var options = new ServeOptions
@@ -66,6 +68,7 @@ internal static class ServeBench
             var done = new long[backends];
             var latency = new double[backends];
             var next = -1;
+            var completed = 0;
             var start = Stopwatch.GetTimestamp();
             await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
             {
@@ -77,6 +80,8 @@ internal static class ServeBench
                     var t1 = Stopwatch.GetTimestamp();
                     latency[i] = Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds;
                     done[i] = t1;
+                    if (Interlocked.Increment(ref completed) % (backends / 10) == 0)
+                        Console.Error.WriteLine($"  ... {completed} of {backends} after {Stopwatch.GetElapsedTime(start).TotalSeconds:0} s");
                 }
             })));
             var total = Stopwatch.GetElapsedTime(start);
@@ -111,6 +116,21 @@ internal static class ServeBench
                 if (g >= 0) gets[g] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
             }
             Console.WriteLine($"  GET /service/{{id}} ({BackendsPerService} backends each), {Gets} calls: median {Percentile(gets, 0.5):0.00} ms, p95 {Percentile(gets, 0.95):0.00} ms");
+
+            // A PATCH to the weight a backend already has: one state write and one kernel pass with nothing to do, so
+            // no ownership write. With GET (HTTP alone) and the file costs below, it splits a call's time.
+            passes.Clear();
+            var patches = new double[Gets / 5];
+            for (var p = -10; p < patches.Length; p++)
+            {
+                var i = random.Next(backends);
+                var t0 = Stopwatch.GetTimestamp();
+                await SendAsync(http, HttpMethod.Patch, $"/service/svc-{i / BackendsPerService}/b{i}", """{"weight":100}""");
+                if (p >= 0) patches[p] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            }
+            var noOpPasses = passes.Take().ToArray();
+            Console.WriteLine($"  PATCH to the same weight (state write + a pass with nothing to do), {patches.Length} calls: " +
+                $"median {Percentile(patches, 0.5):0.00} ms, p95 {Percentile(patches, 0.95):0.00} ms; its kernel pass median {Percentile(noOpPasses, 0.5):0.00} ms");
 
             var heap = GC.GetTotalMemory(forceFullCollection: true);
             using var process = Process.GetCurrentProcess();
@@ -167,12 +187,14 @@ internal static class ServeBench
     private static string BackendBody(int i) =>
         $$$"""{"host":"10.2.{{{i / 250}}}.{{{i % 250 + 1}}}","port":8080,"weight":100,"method":"nat","pulse":{"type":"none"}}""";
 
-    private static async Task PutAsync(HttpClient http, string path, string body)
+    private static Task PutAsync(HttpClient http, string path, string body) => SendAsync(http, HttpMethod.Put, path, body);
+
+    private static async Task SendAsync(HttpClient http, HttpMethod method, string path, string body)
     {
-        using var content = new StringContent(body, Encoding.UTF8, "application/json");
-        using var response = await http.PutAsync(new Uri(path, UriKind.Relative), content);
+        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative)) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        using var response = await http.SendAsync(request);
         if (!response.IsSuccessStatusCode)
-            throw new InvalidOperationException($"PUT {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            throw new InvalidOperationException($"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
     private static bool IsOptimized() =>
@@ -227,6 +249,12 @@ internal static class ServeBench
 
 internal static class ServeBenchArguments
 {
+    public static string Text(string[] args, string name, string fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+    }
+
     public static IReadOnlyList<int> List(string[] args, string name, IReadOnlyList<int> fallback)
     {
         var i = Array.IndexOf(args, name);
