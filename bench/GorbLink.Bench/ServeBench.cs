@@ -5,9 +5,12 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using GorbLink.Core.IO;
+using GorbLink.Core.Ownership;
+using GorbLink.Core.Reconcile;
 using GorbLink.Remote.Server;
 using GorbLink.Testing;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace GorbLink.Bench;
 
@@ -36,6 +39,34 @@ internal static class ServeBench
                 Console.WriteLine();
                 await RunOnceAsync(size, clients, stateRoot);
             }
+        }
+    }
+
+    /// <summary>`serve --parts-only`: the per-request parts alone, on a table made of the same bodies without REST calls (seconds, not minutes).</summary>
+    public static async Task RunPartsAsync(IReadOnlyList<int> sizes)
+    {
+        Console.WriteLine($"$ {Command} --backends {string.Join(',', sizes)} --parts-only");
+        foreach (var backends in sizes)
+        {
+            var services = (backends + BackendsPerService - 1) / BackendsPerService;
+            var document = new ServeStateDocument
+            {
+                Services = [.. Enumerable.Range(0, services).Select(s => new ServeStateService
+                {
+                    Id = $"svc-{s}",
+                    Address = $"10.1.{s / 250}.{s % 250 + 1}",
+                    Options = JsonSerializer.Deserialize(ServiceBody(s), GorbLink.Remote.Protocol.GorbJsonContext.Default.GorbServiceOptions),
+                })],
+                Backends = [.. Enumerable.Range(0, backends).Select(i => new ServeStateBackend
+                {
+                    Id = $"b{i}",
+                    Service = $"svc-{i / BackendsPerService}",
+                    Address = $"10.2.{i / 250}.{i % 250 + 1}",
+                    Options = JsonSerializer.Deserialize(BackendBody(i), GorbLink.Remote.Protocol.GorbJsonContext.Default.GorbBackendOptions),
+                })],
+            };
+            Console.Write($"{backends} backends:");
+            await PrintPassPartsAsync(document);
         }
     }
 
@@ -136,6 +167,7 @@ internal static class ServeBench
             using var process = Process.GetCurrentProcess();
             Console.WriteLine($"  memory (bench process: daemon + clients): RSS {process.WorkingSet64 / 1048576.0:0} MB, GC heap {heap / 1048576.0:0.0} MB");
             PrintFileCosts(options);
+            await PrintPassPartsAsync(ServeStateFile.Read(options.StatePath)!);
         }
         finally
         {
@@ -167,6 +199,67 @@ internal static class ServeBench
             $"write {WriteMedian(scratch, state, false, rounds):0.00} ms, write + fsync {WriteMedian(scratch, state, true, rounds):0.00} ms (medians)");
         Console.WriteLine($"  serve-ownership.json {ownership.Length / 1024.0:0} KiB: " +
             $"write {WriteMedian(scratch, ownership, false, rounds):0.00} ms, write + fsync {WriteMedian(scratch, ownership, true, rounds):0.00} ms (medians)");
+    }
+
+    /// <summary>
+    /// One request's share of work outside the files, rebuilt from serve-state.json at this size: serve's whole desired
+    /// state built from its tables (ServeState.Build, under the state lock), serve-state.json written as ServeState.Save
+    /// does (sorting included, on tmpfs: no fsync), and a kernel pass with nothing to do, whole (as the request waits for
+    /// it) against the part the reconciler times itself (the rest is the status it computes after).
+    /// </summary>
+    private static async Task PrintPassPartsAsync(ServeStateDocument document)
+    {
+        const int rounds = 10;
+        var scratch = Directory.CreateTempSubdirectory("gorblink-bench-parts-").FullName;
+        try
+        {
+            var state = new ServeState(Path.Combine(scratch, "serve-state.json"), NullLogger.Instance);
+            state.Change(t =>
+            {
+                foreach (var s in document.Services!)
+                    t.Services.Add(s!.Id!, ServeValidation.BuildService(s.Id!, s.Options!, IPAddress.Parse(s.Address!)));
+                foreach (var b in document.Backends!)
+                {
+                    var service = t.Services[b!.Service!];
+                    t.Backends.Add(b.Id!, ServeValidation.BuildBackend(b.Id!, service, b.Options!, IPAddress.Parse(b.Address!)));
+                    service.Backends.Add(b.Id!);
+                }
+            }, save: false);
+            var kernel = new FakeIpvsClient();
+            var reconciler = new Reconciler(kernel, new OwnershipStore(new OwnershipOptions { Path = Path.Combine(scratch, "ownership.json") }),
+                new ReconcilerOptions { DrainTimeout = TimeSpan.Zero, WriteStatus = false });
+            await reconciler.ReconcileAsync(state.Build(null, [default]).For(default));
+            var build = new double[rounds];
+            var save = new double[rounds];
+            var whole = new double[rounds];
+            var timed = new double[rounds];
+            for (var r = 0; r < rounds; r++)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                var desired = state.Build(null, [default]).For(default);
+                var t1 = Stopwatch.GetTimestamp();
+                state.Read(t =>
+                {
+                    ServeStateFile.Write(Path.Combine("/dev/shm", Path.GetFileName(scratch) + ".json"), t.Services.Values, t.Backends.Values);
+                    return 0;
+                });
+                var t2 = Stopwatch.GetTimestamp();
+                var result = await reconciler.ReconcileAsync(desired);
+                if (!result.Plan.IsEmpty) throw new InvalidOperationException("expected a pass with nothing to do");
+                build[r] = Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds;
+                save[r] = Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds;
+                whole[r] = Stopwatch.GetElapsedTime(t2).TotalMilliseconds;
+                timed[r] = result.Duration.TotalMilliseconds;
+            }
+            File.Delete(Path.Combine("/dev/shm", Path.GetFileName(scratch) + ".json"));
+            Console.WriteLine($"  per request, rebuilt at this size (medians of {rounds}): desired state built {Percentile(build, 0.5):0.00} ms, " +
+                $"serve-state.json sorted + serialized + written (no fsync) {Percentile(save, 0.5):0.00} ms, " +
+                $"no-op kernel pass {Percentile(whole, 0.5):0.00} ms (of which the reconciler's own timing {Percentile(timed, 0.5):0.00} ms, the rest its status)");
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
     }
 
     private static double WriteMedian(string path, byte[] content, bool durable, int rounds)
