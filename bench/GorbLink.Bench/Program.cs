@@ -31,10 +31,21 @@ internal static class Program
                 Option(args, "--iterations", 5), args.Contains("--kernel"));
             return 0;
         }
+        if (args is ["serve", ..] && args.Contains("--parts-only"))
+        {
+            await ServeBench.RunPartsAsync(ServeBenchArguments.List(args, "--backends", [1000, 10_000]));
+            return 0;
+        }
+        if (args is ["serve", ..])
+        {
+            await ServeBench.RunAsync(ServeBenchArguments.List(args, "--backends", [1000, 10_000]), ServeBenchArguments.List(args, "--clients", [1, 4]),
+                ServeBenchArguments.Text(args, "--state-root", Path.GetTempPath()));
+            return 0;
+        }
         if (args is not ["reconcile", ..])
         {
             Console.Error.WriteLine("usage: GorbLink.Bench reconcile [--containers N] [--iterations N] | ports [--max N] | " +
-                "ipvs-phases [--services N] [--dests N] [--iterations N] [--kernel]");
+                "ipvs-phases [--services N] [--dests N] [--iterations N] [--kernel] | serve [--backends N,N] [--clients N,N] [--state-root DIR] [--parts-only]");
             return 2;
         }
         var containers = Option(args, "--containers", 1000);
