@@ -165,7 +165,7 @@ public sealed partial class CrashConsistencyTests : IDisposable
     /// <summary>
     /// Which kills, in order: each says how many containers the engine serves for it (so that the pass it interrupts
     /// creates, updates to weight 0, or deletes) and where it dies. From Small to Medium a pass creates 297 entries
-    /// (a batch over two datagrams); back to Small it sets 270 weights to 0, then deletes them in a second pass.
+    /// (a batch over two datagrams); back to Small a restart deletes the 27 services in one batch.
     /// </summary>
     private static List<(int Containers, string CrashAt)> AgentPlan(Random random, int randomKills)
     {
@@ -173,10 +173,12 @@ public sealed partial class CrashConsistencyTests : IDisposable
         string[] creating = ["write-ahead", "batch-messages:1", "batch-messages:27", "batch-messages:200", "batch-messages:256",
             "batch-messages:257", "batch-messages:296", "after-batch", "file-write:1", "file-write:2", "file-write:3", "write-ahead",
             "after-batch", "file-write:2", "batch-messages:150"];
-        // Leaving (Medium -> Small): weights to 0 (batch 1, status.json is file 1), then deletes (batch 2, state.json is file 2).
-        string[] leaving = ["after-batch:1", "after-batch:2", "batch-messages:100", "batch-messages:1", "batch-messages:269",
-            "file-write:1", "file-write:2", "file-write:3", "after-batch:2", "batch-messages:135", "after-batch:1", "file-write:2",
-            "batch-messages:10", "after-batch:2", "file-write:4"];
+        // Leaving (Medium -> Small) at a restart: one batch of 27 service deletes (the kernel deletes a service's
+        // destinations with it; containers that went while the agent was down are not drained). Seen in the VM on
+        // 2026-12-08: after-batch:2 and batch-messages:100 and :269 were never reached, so every point is within that batch.
+        string[] leaving = ["after-batch:1", "batch-messages:13", "batch-messages:20", "batch-messages:1", "batch-messages:26",
+            "file-write:1", "file-write:2", "file-write:3", "after-batch:1", "batch-messages:7", "after-batch:1", "file-write:2",
+            "batch-messages:10", "batch-messages:2", "file-write:1"];
         var plan = new List<(int, string)>();
         for (var i = 0; i < creating.Length; i++)
         {
@@ -185,7 +187,7 @@ public sealed partial class CrashConsistencyTests : IDisposable
         }
         // A large batch: the 1,100 writes of a 1,000-container start-up, cut after K.
         plan.Add((Big, $"batch-messages:{random.Next(1, 1099)}"));
-        plan.Add((Small, "after-batch:2"));
+        plan.Add((Small, "batch-messages:50")); // 97 service deletes in one batch (Big -> Small)
         // Random moments of a 1,000-container start-up: from Small (creating) and from Big (adopting, no writes).
         for (var i = 0; i < randomKills; i++) plan.Add((Big, i % 2 == 0 ? "random (creating)" : "random (adopting)"));
         return plan;
