@@ -1,3 +1,4 @@
+using static GorbLink.Bench.BenchStatistics;
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
@@ -215,18 +216,4 @@ internal static class ReconcileBench
         }
     }
 
-    private static bool IsOptimized() =>
-        typeof(ReconcileBench).Assembly.GetCustomAttributes(typeof(DebuggableAttribute), false) is not [DebuggableAttribute { IsJITOptimizerDisabled: true }];
-
-    private static double Median(double[] values) => Percentile(values, 0.5);
-    private static double P95(double[] values) => Percentile(values, 0.95);
-
-    private static double Percentile(double[] values, double p)
-    {
-        var sorted = values.Order().ToArray();
-        var rank = p * (sorted.Length - 1);
-        var low = (int)Math.Floor(rank);
-        var high = (int)Math.Ceiling(rank);
-        return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
-    }
 }

@@ -1,3 +1,4 @@
+using static GorbLink.Bench.BenchStatistics;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -290,17 +291,6 @@ internal static class ServeBench
             throw new InvalidOperationException($"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
-    private static bool IsOptimized() =>
-        typeof(ServeBench).Assembly.GetCustomAttributes(typeof(DebuggableAttribute), false) is not [DebuggableAttribute { IsJITOptimizerDisabled: true }];
-
-    private static double Percentile(double[] values, double p)
-    {
-        var sorted = values.Order().ToArray();
-        var rank = p * (sorted.Length - 1);
-        var low = (int)Math.Floor(rank);
-        var high = (int)Math.Ceiling(rank);
-        return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
-    }
 
     /// <summary>The reconciler's own timing of each kernel pass (events 3006 "reconciled in ... ms" and 3007, unchanged).</summary>
     private sealed class PassLog : ILoggerProvider, ILogger
